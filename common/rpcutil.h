@@ -1,0 +1,61 @@
+/*
+ * rpcutil.h -- the ONC RPC plumbing every ratingd program shares.
+ *
+ * Servers: rpcgen's -m skeleton puts the dispatchers of both programs of
+ * rating.x into one file, so each server describes its procedures in a
+ * table instead and rpc_dispatch() decodes, calls and replies for all of
+ * them: a bad argument gets SVC_GARBAGE_ARGS, an unknown procedure
+ * PROC_UNAVAIL, and arguments and results are always freed.
+ *
+ * rpc_listen() binds a TCP socket to the configured address (loopback by
+ * default), registers it with the local rpcbind under the given program
+ * number, and bounds the record size a peer may send.  rpc_unlisten()
+ * removes the registration.
+ */
+#ifndef RATINGD_RPCUTIL_H
+#define RATINGD_RPCUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rpc/rpc.h>
+
+typedef bool_t (*rpc_handler)(void *arg, void *res, struct svc_req *rq);
+
+struct rpc_proc {
+    xdrproc_t xdr_arg;
+    size_t arg_size;
+    xdrproc_t xdr_res;
+    size_t res_size;
+    rpc_handler fn;     /* NULL: the procedure is not offered */
+};
+
+struct rpc_program {
+    const char *name;   /* for log lines */
+    uint32_t prog;
+    uint32_t vers;
+    const struct rpc_proc *procs;
+    size_t nprocs;
+};
+
+/* Largest RPC record a server accepts (a full gossip message fits). */
+#define RPC_MAX_RECORD (8 * 1024 * 1024)
+
+/* Bind addr:port (port 0: any), register prog/vers with rpcbind (replacing
+ * a stale registration).  Returns 0, or -1 with a message in err. */
+int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *err, size_t errlen);
+/* Remove the rpcbind registration made by rpc_listen. */
+void rpc_unlisten(void);
+/* Serve until *stop becomes nonzero.  Every timeout_ms (and after each
+ * batch of requests) tick(arg) is called, if given. */
+void rpc_serve(volatile int *stop, int timeout_ms, void (*tick)(void *), void *arg);
+
+/* Connect to prog/vers on host through host's rpcbind, TCP, with a call
+ * timeout.  Returns NULL and a message in err. */
+CLIENT *rpc_connect(const char *host, uint32_t prog, uint32_t vers, int timeout_ms, char *err,
+                    size_t errlen);
+/* Parse a program number: decimal or 0x-hex.  Returns 0 or -1. */
+int rpc_parse_prog(const char *s, uint32_t *prog);
+
+#endif

@@ -1,0 +1,110 @@
+/* validate.c -- input rules shared by client, front end and replica. */
+#include "validate.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *parse_rating(const char *s, uint32_t *halves)
+{
+    char *end;
+    if (!s || !*s)
+        return "missing rating";
+    if (!isdigit((unsigned char)*s))
+        return "rating must be a number from 0.5 to 5.0 in steps of 0.5";
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || *end != '\0')
+        return "rating must be a number from 0.5 to 5.0 in steps of 0.5";
+    double h = x * 2.0;
+    if (h < RT_HALVES_MIN || h > RT_HALVES_MAX || h != (double)(uint32_t)h)
+        return "rating must be from 0.5 to 5.0 in steps of 0.5";
+    *halves = (uint32_t)h;
+    return NULL;
+}
+
+const char *parse_id(const char *s, uint32_t *id)
+{
+    char *end;
+    if (!s || !*s)
+        return "missing id";
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return "id must be a positive whole number";
+    errno = 0;
+    unsigned long x = strtoul(s, &end, 10);
+    if (errno || *end || x == 0 || x > 0x7fffffffUL)
+        return "id must be a positive whole number below 2^31";
+    *id = (uint32_t)x;
+    return NULL;
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+static const char *check_id(uint32_t id, const char *what_zero)
+{
+    return (id == 0 || id > 0x7fffffffU) ? what_zero : NULL;
+}
+
+const char *op_check(const op_t *op, int from_client)
+{
+    const char *e;
+    switch (op->kind) {
+    case OP_RATE:
+    case OP_ADD_MOVIE:
+        if (op->halves < RT_HALVES_MIN || op->halves > RT_HALVES_MAX)
+            return "rating must be from 0.5 to 5.0 in steps of 0.5";
+        break;
+    case OP_DELETE:
+        break;
+    default:
+        return "unknown operation";
+    }
+    if ((e = check_id(op->user, "user id must be a positive whole number")))
+        return e;
+    if (op->kind != OP_ADD_MOVIE)
+        return check_id(op->movie, "movie id must be a positive whole number");
+    if (from_client && op->movie != 0)
+        return "a new movie's id is assigned by the service";
+    if (op->title[0] == '\0')
+        return "a new movie needs a title";
+    if (strnlen(op->title, RT_MAX_TITLE + 1) > RT_MAX_TITLE)
+        return "title is longer than 255 bytes";
+    if (strnlen(op->genres, RT_MAX_GENRES + 1) > RT_MAX_GENRES)
+        return "genres are longer than 255 bytes";
+    if (has_control(op->title) || has_control(op->genres))
+        return "title and genres may not contain control characters";
+    return NULL;
+}
+
+const char *status_text(rt_status st)
+{
+    switch (st) {
+    case RT_OK: return "ok";
+    case RT_NOT_FOUND: return "not found";
+    case RT_INVALID: return "invalid argument";
+    case RT_EXISTS: return "already exists";
+    case RT_OVERLOADED: return "replica overloaded";
+    case RT_NOT_READY: return "replica not ready";
+    case RT_OFFLINE: return "replica offline";
+    case RT_UNAVAILABLE: return "no replica available";
+    case RT_DENIED: return "permission denied";
+    case RT_INTERNAL: return "internal error";
+    case RT_FULL: return "id space exhausted";
+    }
+    return "unknown status";
+}
+
+const char *halves_format(uint32_t halves, char buf[8])
+{
+    snprintf(buf, 8, "%u.%u", (halves / 2) % 100, (halves % 2) * 5);
+    return buf;
+}

@@ -1,0 +1,100 @@
+/*
+ * store.h -- a replica's durable state in one SQLite database: the value
+ * (movies and ratings), the executed-operation table, the update log and
+ * the vector timestamps.  Nothing here knows the gossip rules; gossip.c
+ * decides, this module remembers.
+ *
+ * Threading: a store_t is used by one thread at a time (the replica holds
+ * its state lock around every call).
+ *
+ * Return convention: 0 on success, -1 on a storage error (store_errmsg
+ * says why); lookups return 1 found / 0 not found / -1 error.
+ */
+#ifndef RATINGD_STORE_H
+#define RATINGD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "vts.h"
+
+typedef struct store store_t;
+
+typedef struct movie_info {
+    uint32_t movie;
+    char title[RT_MAX_TITLE + 1];
+    char genres[RT_MAX_GENRES + 1];
+    uint32_t nratings;
+    uint64_t sum_halves;
+} movie_info_t;
+
+typedef struct user_rating {
+    uint32_t movie;
+    uint32_t halves;
+} user_rating_t;
+
+typedef struct store_counts {
+    uint64_t nratings;     /* live ratings */
+    uint32_t nmovies;
+    uint64_t executed;     /* rows of the executed table */
+    uint64_t digest;       /* order-independent hash of movies and ratings */
+} store_counts_t;
+
+enum store_sync { STORE_SYNC_FULL, STORE_SYNC_OFF };
+
+/* Open (creating if absent) the database at path; ":memory:" gives a
+ * volatile store.  A database made for another replica id or replica count
+ * is refused with a message in err. */
+store_t *store_open(const char *path, uint32_t replica_id, uint32_t nreplicas,
+                    enum store_sync sync, char *err, size_t errlen);
+void store_close(store_t *s);
+const char *store_errmsg(store_t *s);
+
+/* True until a data set has been imported or a state restored. */
+bool store_is_new(store_t *s);
+/* Import movies.csv and ratings.csv (GroupLens format: CRLF, quoted
+ * titles) from dir in one transaction.  progress: print a progress line to
+ * stderr.  Returns 0, or -1 with a message in err (file, line). */
+int store_import_movielens(store_t *s, const char *dir, bool progress, char *err, size_t errlen);
+
+int store_begin(store_t *s);
+int store_commit(store_t *s);
+void store_rollback(store_t *s);
+
+/* --- the value ------------------------------------------------------ */
+/* Apply an update record: last writer wins per (user, movie) by
+ * lww_cmp(stamp, uid); deletes leave a tombstone so an older write that
+ * arrives later cannot resurrect the rating; OP_ADD_MOVIE creates the
+ * movie and its first rating.  Records r->uid as executed with r->ts. */
+int store_apply(store_t *s, const urec_t *r);
+/* The stamp of the current write to (user, movie), live or deleted:
+ * 1 and *stamp set, or 0 if never written. *live says it is not deleted. */
+int store_key_stamp(store_t *s, uint32_t user, uint32_t movie, uint64_t *stamp, bool *live);
+int store_executed_find(store_t *s, const upd_id_t *uid, vts_t *ts, uint32_t *movie);
+
+/* --- queries -------------------------------------------------------- */
+int store_movie(store_t *s, uint32_t movie, movie_info_t *out);
+/* Movies whose title contains pattern (ASCII case-insensitive), by id. */
+int store_title_search(store_t *s, const char *pattern, movie_info_t *out, size_t max,
+                       size_t *nout);
+int store_rating(store_t *s, uint32_t user, uint32_t movie, uint32_t *halves);
+/* One page of a user's live ratings by movie id; *total counts them all.
+ * Returns 1 if the user has ratings, 0 if none. */
+int store_user_ratings(store_t *s, uint32_t user, uint32_t offset, uint32_t limit,
+                       user_rating_t *out, size_t *nout, uint32_t *total);
+int store_counts(store_t *s, store_counts_t *out);
+
+/* --- replica state -------------------------------------------------- */
+int store_save_ts(store_t *s, const vts_t *replica_ts, const vts_t *value_ts,
+                  const vts_t *table, uint32_t n);
+/* 1 and the vectors if saved before, 0 for a new store. */
+int store_load_ts(store_t *s, vts_t *replica_ts, vts_t *value_ts, vts_t *table, uint32_t n);
+/* Insert or replace a log record (keyed by origin and ts[origin]). */
+int store_log_put(store_t *s, const urec_t *r);
+int store_log_del(store_t *s, const urec_t *r);
+/* Call fn for every log record in (origin, seq) order. */
+int store_log_each(store_t *s, int (*fn)(void *arg, const urec_t *r), void *arg);
+
+#endif
