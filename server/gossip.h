@@ -18,9 +18,10 @@
  *            ts = prev with ts[id] = replica_ts[id], append to the log
  *   stable:  a record is stable when prev <= value_ts; stable records are
  *            applied in happened-before order
- *   gossip:  send records r with !(r.ts <= table[peer]); on receipt add
- *            records with !(r.ts <= replica_ts), merge replica_ts, apply
- *            what became stable, and table[from] = their replica_ts
+ *   gossip:  send records r from origin c with r.ts[c] > table[peer][c]
+ *            (in log order, so each origin's records arrive in sequence);
+ *            on receipt add records with r.ts[c] > replica_ts[c], merge
+ *            replica_ts, apply what became stable, table[from] = theirs
  *   discard: record r from origin c leaves the log once applied here and
  *            table[k][c] >= r.ts[c] for every replica k
  */
@@ -85,9 +86,11 @@ int replica_accept(replica_t *r, const op_t *op, const vts_t *prev, const upd_id
 int replica_apply_stable(replica_t *r);
 
 /* Gossip receipt: records from replica `from` (which may include records
- * we have), and its replica_ts.  Returns the number of new records or -1. */
+ * we have), its replica_ts, and whether it had more than it sent.
+ * Returns the number of new records, or -1 for a malformed message or a
+ * storage failure. */
 int replica_gossip_receive(replica_t *r, uint32_t from, const vts_t *their_ts,
-                           const urec_t *recs, size_t nrecs);
+                           const urec_t *recs, size_t nrecs, bool more);
 
 /* Gossip sending: the records that a replica known to have `their_ts` may
  * lack, in log order.  Fills at most max pointers into the log (valid
