@@ -31,6 +31,13 @@ struct rpc_proc {
     rpc_handler fn;     /* NULL: the procedure is not offered */
 };
 
+/* xdr_void and the generated routines have different prototypes than
+ * xdrproc_t; the detour through a generic function pointer says the cast
+ * is meant (and keeps -Wcast-function-type quiet). */
+#define RPC_XDR(f) ((xdrproc_t)(void (*)(void))(f))
+/* One row of a procedure table: argument type, result type, handler. */
+#define RPC_PROC(xa, ta, xr, tr, fn) {RPC_XDR(xa), sizeof(ta), RPC_XDR(xr), sizeof(tr), fn}
+
 struct rpc_program {
     const char *name;   /* for log lines */
     uint32_t prog;

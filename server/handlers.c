@@ -1,0 +1,72 @@
+/* handlers.c -- RATING_REPLICA procedure table. */
+#include "handlers.h"
+
+#include "peers.h"
+#include "rating.h"
+
+static state_t *served_state;
+
+/* Gossip early once half the overload threshold waits for it. */
+static void kick_gossip_if_busy(const rt_update_res *res)
+{
+    if (res->status == RT_OK && state_pending(served_state) * 2 > served_state->cfg.overload)
+        peers_kick();
+}
+
+static bool_t do_null(void *arg, void *res, struct svc_req *rq) { return TRUE; }
+
+static bool_t do_query(void *arg, void *res, struct svc_req *rq)
+{
+    state_query(served_state, arg, res);
+    return TRUE;
+}
+
+static bool_t do_update(void *arg, void *res, struct svc_req *rq)
+{
+    state_update(served_state, arg, false, res);
+    kick_gossip_if_busy(res);
+    return TRUE;
+}
+
+static bool_t do_submit(void *arg, void *res, struct svc_req *rq)
+{
+    state_update(served_state, arg, true, res);
+    kick_gossip_if_busy(res);
+    return TRUE;
+}
+
+static bool_t do_gossip(void *arg, void *res, struct svc_req *rq)
+{
+    state_gossip_in(served_state, arg, res);
+    return TRUE;
+}
+
+static bool_t do_status(void *arg, void *res, struct svc_req *rq)
+{
+    state_status(served_state, res);
+    return TRUE;
+}
+
+static const struct rpc_proc replica_procs[] = {
+    [RP_NULL] = RPC_PROC(xdr_void, char, xdr_void, char, do_null),
+    [RP_QUERY] = RPC_PROC(xdr_rt_query_args, rt_query_args, xdr_rt_query_res, rt_query_res, do_query),
+    [RP_UPDATE] = RPC_PROC(xdr_rt_update_args, rt_update_args, xdr_rt_update_res, rt_update_res,
+                       do_update),
+    [RP_SUBMIT] = RPC_PROC(xdr_rt_update_args, rt_update_args, xdr_rt_update_res, rt_update_res,
+                       do_submit),
+    [RP_GOSSIP] = RPC_PROC(xdr_rt_gossip_args, rt_gossip_args, xdr_rt_gossip_res, rt_gossip_res,
+                       do_gossip),
+    [RP_STATUS] = RPC_PROC(xdr_void, char, xdr_rt_status_res, rt_status_res, do_status),
+};
+
+const struct rpc_program *replica_program(state_t *s, uint32_t prog)
+{
+    static struct rpc_program p;
+    served_state = s;
+    p.name = "replica";
+    p.prog = prog;
+    p.vers = RATING_REPLICA_V1;
+    p.procs = replica_procs;
+    p.nprocs = sizeof replica_procs / sizeof replica_procs[0];
+    return &p;
+}

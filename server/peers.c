@@ -1,0 +1,181 @@
+/* peers.c -- the gossip thread. */
+#include "peers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "rating.h"
+#include "rpcutil.h"
+
+struct peer {
+    CLIENT *clnt;
+    bool down;            /* last contact failed (for up/down log lines) */
+    uint64_t retry_at_ms; /* do not try before this (backoff while down) */
+    int backoff_ms;
+};
+
+static struct {
+    state_t *state;
+    struct peers_config cfg;
+    struct peer peer[VTS_MAX];
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, kicked;
+} g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void peer_failed(uint32_t k, const char *why)
+{
+    struct peer *p = &g.peer[k];
+    if (p->clnt) {
+        clnt_destroy(p->clnt);
+        p->clnt = NULL;
+    }
+    if (!p->down)
+        log_warn("peer %u (%s:%#x) down: %s", k, g.cfg.cluster->rep[k].host,
+                 g.cfg.cluster->rep[k].prog, why);
+    p->down = true;
+    p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : g.cfg.interval_ms;
+    if (p->backoff_ms > 5000)
+        p->backoff_ms = 5000;
+    p->retry_at_ms = mono_ms() + (uint64_t)p->backoff_ms;
+}
+
+static void peer_ok(uint32_t k)
+{
+    struct peer *p = &g.peer[k];
+    if (p->down)
+        log_info("peer %u (%s:%#x) up", k, g.cfg.cluster->rep[k].host, g.cfg.cluster->rep[k].prog);
+    p->down = false;
+    p->backoff_ms = 0;
+    p->retry_at_ms = 0;
+}
+
+/* One exchange with peer k.  Returns 1 if either side had more records
+ * than fit in one message, 0 when done, -1 on failure. */
+static int gossip_once(uint32_t k)
+{
+    struct peer *p = &g.peer[k];
+    char err[256];
+    if (!p->clnt) {
+        const endpoint_t *e = &g.cfg.cluster->rep[k];
+        p->clnt = rpc_connect(e->host, e->prog, RATING_REPLICA_V1, g.cfg.timeout_ms, err,
+                              sizeof err);
+        if (!p->clnt) {
+            peer_failed(k, err);
+            return -1;
+        }
+    }
+    rt_gossip_args args;
+    rt_gossip_res res;
+    memset(&res, 0, sizeof res);
+    if (state_gossip_out(g.state, k, &args) < 0) {
+        xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
+        return -1;
+    }
+    bool sent_more = args.more;
+    enum clnt_stat cs = rp_gossip_1(args, &res, p->clnt);
+    xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
+    if (cs != RPC_SUCCESS) {
+        peer_failed(k, clnt_sperrno(cs));
+        return -1;
+    }
+    peer_ok(k);
+    int rc = 0;
+    if (res.status != RT_OK) {
+        log_warn("peer %u refused gossip: status %d", k, res.status);
+        rc = -1;
+    } else if (state_gossip_reply(g.state, k, &res) < 0) {
+        rc = -1;
+    } else {
+        rc = (sent_more || res.more) ? 1 : 0;
+    }
+    xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
+    return rc;
+}
+
+static void gossip_round(void)
+{
+    uint64_t now = mono_ms();
+    for (uint32_t k = 0; k < g.cfg.cluster->n; k++) {
+        if (k == g.cfg.self || now < g.peer[k].retry_at_ms)
+            continue;
+        /* Keep going while messages are full, but bounded, so one busy
+         * peer cannot starve the others. */
+        for (int i = 0; i < 64 && gossip_once(k) == 1; i++)
+            ;
+    }
+}
+
+static void *gossip_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g.mu);
+    while (!g.stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += g.cfg.interval_ms / 1000;
+        until.tv_nsec += (long)(g.cfg.interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!g.stop && !g.kicked)
+            if (pthread_cond_timedwait(&g.cv, &g.mu, &until) == ETIMEDOUT)
+                break;
+        g.kicked = false;
+        pthread_mutex_unlock(&g.mu);
+        gossip_round();
+        pthread_mutex_lock(&g.mu);
+    }
+    pthread_mutex_unlock(&g.mu);
+    return NULL;
+}
+
+int peers_start(state_t *s, const struct peers_config *cfg)
+{
+    g.state = s;
+    g.cfg = *cfg;
+    g.stop = false;
+    if (cfg->cluster->n <= 1)
+        return 0;
+    return pthread_create(&g.thread, NULL, gossip_main, NULL) == 0 ? 0 : -1;
+}
+
+void peers_kick(void)
+{
+    pthread_mutex_lock(&g.mu);
+    g.kicked = true;
+    pthread_cond_signal(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+}
+
+void peers_stop(void)
+{
+    if (g.cfg.cluster == NULL || g.cfg.cluster->n <= 1)
+        return;
+    pthread_mutex_lock(&g.mu);
+    g.stop = true;
+    pthread_cond_signal(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    pthread_join(g.thread, NULL);
+    /* A last round so updates accepted just before shutdown leave now
+     * (peers known to be down are skipped: shutdown must not hang). */
+    gossip_round();
+    for (uint32_t k = 0; k < g.cfg.cluster->n; k++)
+        if (g.peer[k].clnt) {
+            clnt_destroy(g.peer[k].clnt);
+            g.peer[k].clnt = NULL;
+        }
+}

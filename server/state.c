@@ -1,0 +1,507 @@
+/* state.c -- a replica's algorithm and store under one lock, as transactions. */
+#include "state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "validate.h"
+
+/* ---- hooks: the algorithm's view of the store ---------------------- */
+
+static int hook_apply(void *ctx, const urec_t *r) { return store_apply(ctx, r); }
+
+static bool hook_executed(void *ctx, const upd_id_t *uid, vts_t *ts, uint32_t *movie)
+{
+    return store_executed_find(ctx, uid, ts, movie) == 1;
+}
+
+static int hook_logged(void *ctx, const urec_t *r) { return store_log_put(ctx, r); }
+static int hook_discarded(void *ctx, const urec_t *r) { return store_log_del(ctx, r); }
+
+static int restore_log_record(void *arg, const urec_t *r)
+{
+    return replica_log_restore(arg, r);
+}
+
+/* (Re)build the in-memory algorithm state from the store. */
+static int state_load(state_t *s)
+{
+    struct replica_hooks hooks = {s->store, hook_apply, hook_executed, hook_logged,
+                                  hook_discarded};
+    replica_free(&s->rep);
+    if (replica_init(&s->rep, s->cfg.id, s->cfg.n, &hooks) < 0)
+        return -1;
+    replica_t *r = &s->rep;
+    if (store_load_ts(s->store, &r->replica_ts, &r->value_ts, r->table, r->n) < 0)
+        return -1;
+    return store_log_each(s->store, restore_log_record, r);
+}
+
+static int save_ts(state_t *s)
+{
+    replica_t *r = &s->rep;
+    return store_save_ts(s->store, &r->replica_ts, &r->value_ts, r->table, r->n);
+}
+
+/* Commit the step, or undo it on disk and in memory. */
+static int finish(state_t *s, int rc)
+{
+    if (rc >= 0 && save_ts(s) == 0 && store_commit(s->store) == 0)
+        return 0;
+    log_error("storage failure, rolling back: %s", store_errmsg(s->store));
+    store_rollback(s->store);
+    if (state_load(s) < 0)
+        log_error("cannot reload state after rollback: %s", store_errmsg(s->store));
+    return -1;
+}
+
+int state_open(state_t *s, const struct state_config *cfg, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
+    pthread_mutex_init(&s->lock, NULL);
+    s->store = store_open(cfg->db_path, cfg->id, cfg->n,
+                          cfg->no_sync ? STORE_SYNC_OFF : STORE_SYNC_FULL, err, errlen);
+    if (!s->store)
+        return -1;
+    if (store_is_new(s->store) && cfg->movielens) {
+        log_info("new database %s: importing %s", cfg->db_path, cfg->movielens);
+        if (store_import_movielens(s->store, cfg->movielens, cfg->progress, err, errlen) < 0)
+            goto fail;
+    }
+    if (state_load(s) < 0) {
+        snprintf(err, errlen, "cannot load replica state: %s", store_errmsg(s->store));
+        goto fail;
+    }
+    return 0;
+fail:
+    store_close(s->store);
+    s->store = NULL;
+    return -1;
+}
+
+void state_close(state_t *s)
+{
+    replica_free(&s->rep);
+    if (s->store)
+        store_close(s->store);
+    s->store = NULL;
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* ---- small helpers --------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+/* Simulated failure, as the original system's 5% offline replicas. */
+static bool simulated_offline(state_t *s)
+{
+    if (s->cfg.fail_rate <= 0)
+        return false;
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return (double)(s->rng >> 11) / (double)(1ULL << 53) < s->cfg.fail_rate;
+}
+
+static bool overloaded(state_t *s)
+{
+    return replica_pending(&s->rep) > s->cfg.overload;
+}
+
+static char *dup_or_empty(const char *msg) { return strdup(msg ? msg : ""); }
+
+/* Read a client's prev; a vector longer than the cluster is invalid. */
+static rt_status read_prev(const state_t *s, const rt_vts *x, vts_t *prev)
+{
+    if (vts_from_xdr(prev, x) != RT_OK || prev->n > s->rep.n)
+        return RT_INVALID;
+    return RT_OK;
+}
+
+/* ---- queries ------------------------------------------------------- */
+
+static int movie_to_xdr(rt_movie_info *dst, const movie_info_t *m)
+{
+    dst->movie = m->movie;
+    dst->nratings = m->nratings;
+    dst->sum_halves = m->sum_halves;
+    dst->title = strdup(m->title);
+    dst->genres = strdup(m->genres);
+    return dst->title && dst->genres ? 0 : -1;
+}
+
+static rt_status answer_movie(state_t *s, uint32_t movie, rt_answer *ans)
+{
+    movie_info_t m;
+    int rc = store_movie(s->store, movie, &m);
+    if (rc <= 0)
+        return rc == 0 ? RT_NOT_FOUND : RT_INTERNAL;
+    return movie_to_xdr(&ans->rt_answer_u.movie, &m) ? RT_INTERNAL : RT_OK;
+}
+
+static rt_status answer_title(state_t *s, const char *pattern, rt_answer *ans)
+{
+    movie_info_t *m = calloc(RT_MAX_MATCHES, sizeof *m);
+    size_t n = 0;
+    rt_status st = RT_INTERNAL;
+    if (!m || store_title_search(s->store, pattern ? pattern : "", m, RT_MAX_MATCHES, &n) < 0)
+        goto out;
+    st = n ? RT_OK : RT_NOT_FOUND;
+    ans->rt_answer_u.matches.matches_val = calloc(n ? n : 1, sizeof(rt_movie_info));
+    if (!ans->rt_answer_u.matches.matches_val) {
+        st = RT_INTERNAL;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ans->rt_answer_u.matches.matches_len = (u_int)(i + 1);
+        if (movie_to_xdr(&ans->rt_answer_u.matches.matches_val[i], &m[i]) < 0) {
+            st = RT_INTERNAL;
+            break;
+        }
+    }
+out:
+    free(m);
+    return st;
+}
+
+static rt_status answer_rating(state_t *s, const rt_key *k, rt_answer *ans)
+{
+    int rc = store_rating(s->store, k->user, k->movie, &ans->rt_answer_u.halves);
+    return rc < 0 ? RT_INTERNAL : rc == 0 ? RT_NOT_FOUND : RT_OK;
+}
+
+static rt_status answer_user(state_t *s, const rt_user_page *p, rt_answer *ans)
+{
+    uint32_t limit = p->limit == 0 || p->limit > RT_MAX_PAGE ? RT_MAX_PAGE : p->limit;
+    rt_user_ratings *u = &ans->rt_answer_u.user;
+    user_rating_t *rows = calloc(limit, sizeof *rows);
+    size_t n = 0;
+    if (!rows)
+        return RT_INTERNAL;
+    int rc = store_user_ratings(s->store, p->user, p->offset, limit, rows, &n, &u->total);
+    if (rc <= 0) {
+        free(rows);
+        return rc == 0 ? RT_NOT_FOUND : RT_INTERNAL;
+    }
+    /* user_rating_t and rt_user_rating are both {movie, halves}; copy
+     * field by field rather than rely on identical layout. */
+    u->ratings.ratings_val = calloc(n ? n : 1, sizeof(rt_user_rating));
+    if (!u->ratings.ratings_val) {
+        free(rows);
+        return RT_INTERNAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        u->ratings.ratings_val[i].movie = rows[i].movie;
+        u->ratings.ratings_val[i].halves = rows[i].halves;
+    }
+    u->ratings.ratings_len = (u_int)n;
+    free(rows);
+    return RT_OK;
+}
+
+static rt_status answer(state_t *s, const rt_query *q, rt_answer *ans)
+{
+    ans->kind = q->kind;
+    switch (q->kind) {
+    case Q_MOVIE: return answer_movie(s, q->rt_query_u.movie, ans);
+    case Q_TITLE: return answer_title(s, q->rt_query_u.pattern, ans);
+    case Q_RATING: return answer_rating(s, &q->rt_query_u.key, ans);
+    case Q_USER: return answer_user(s, &q->rt_query_u.page, ans);
+    }
+    return RT_INVALID;
+}
+
+static const char *query_detail(rt_status st, const rt_query *q)
+{
+    static const char *notfound[] = {"", "no such movie", "no movie title matches",
+                                     "no such rating", "the user has no ratings"};
+    if (st == RT_NOT_FOUND && q->kind >= Q_MOVIE && q->kind <= Q_USER)
+        return notfound[q->kind];
+    return st == RT_OK ? "" : status_text(st);
+}
+
+void state_query(state_t *s, const rt_query_args *a, rt_query_res *res)
+{
+    vts_t prev;
+    pthread_mutex_lock(&s->lock);
+    res->replica = s->rep.id;
+    rt_status st = read_prev(s, &a->prev, &prev);
+    if (st == RT_OK && simulated_offline(s))
+        st = RT_OFFLINE;
+    else if (st == RT_OK && !replica_can_answer(&s->rep, &prev))
+        st = RT_NOT_READY; /* never answer older than what the client saw */
+    if (st == RT_OK) {
+        st = answer(s, &a->q, &res->result.rt_answer_opt_u.answer);
+        /* the answer union owns memory even when it failed part way */
+        res->result.present = TRUE;
+    }
+    res->status = st;
+    vts_to_xdr(&res->ts, &s->rep.value_ts);
+    pthread_mutex_unlock(&s->lock);
+    if (st != RT_OK && res->result.present) {
+        xdr_free((xdrproc_t)xdr_rt_answer_opt, (char *)&res->result);
+        memset(&res->result, 0, sizeof res->result);
+    }
+    res->detail = dup_or_empty(query_detail(st, &a->q));
+}
+
+/* ---- updates ------------------------------------------------------- */
+
+/* UPDATE changes or deletes an existing rating; SUBMIT adds a new rating
+ * or a new movie.  Checked against the value, which reflects everything
+ * the client has seen (prev <= value_ts was checked before). */
+static rt_status check_against_value(state_t *s, const op_t *op, bool submit, const char **why)
+{
+    if (submit != (op->kind != OP_DELETE) || (!submit && op->kind == OP_ADD_MOVIE)) {
+        *why = submit ? "SUBMIT adds a rating or a movie" : "UPDATE changes or deletes a rating";
+        return RT_INVALID;
+    }
+    if (op->kind == OP_ADD_MOVIE)
+        return RT_OK;
+    movie_info_t m;
+    int rc = store_movie(s->store, op->movie, &m);
+    if (rc <= 0) {
+        *why = "no such movie";
+        return rc < 0 ? RT_INTERNAL : RT_NOT_FOUND;
+    }
+    uint32_t halves;
+    rc = store_rating(s->store, op->user, op->movie, &halves);
+    if (rc < 0)
+        return RT_INTERNAL;
+    if (submit && rc == 1) {
+        *why = "the user has already rated this movie; use update";
+        return RT_EXISTS;
+    }
+    if (!submit && rc == 0) {
+        *why = "the user has not rated this movie";
+        return RT_NOT_FOUND;
+    }
+    return RT_OK;
+}
+
+/* Last writer wins per (user, movie) by stamp.  A write that follows one
+ * the replica has applied gets a larger stamp whatever the clocks say, so
+ * a client's later write never loses to its earlier one. */
+static int causal_stamp(state_t *s, const op_t *op, uint64_t *stamp)
+{
+    uint64_t prior = 0;
+    bool live;
+    *stamp = now_ms();
+    if (op->kind == OP_ADD_MOVIE)
+        return 0;
+    if (store_key_stamp(s->store, op->user, op->movie, &prior, &live) < 0)
+        return -1;
+    if (prior >= *stamp)
+        *stamp = prior + 1;
+    return 0;
+}
+
+static rt_status accept_update(state_t *s, const op_t *op, const vts_t *prev,
+                               const upd_id_t *uid, urec_t *out)
+{
+    uint64_t stamp;
+    if (store_begin(s->store) < 0 || causal_stamp(s, op, &stamp) < 0) {
+        finish(s, -1);
+        return RT_INTERNAL;
+    }
+    rt_status st = replica_accept(&s->rep, op, prev, uid, stamp, out);
+    if (finish(s, st == RT_OK ? 0 : -1) < 0)
+        return st == RT_OK ? RT_INTERNAL : st;
+    return RT_OK;
+}
+
+static rt_status update_locked(state_t *s, const rt_update_args *a, bool submit, vts_t *ts,
+                               uint32_t *movie, const char **why)
+{
+    op_t op;
+    vts_t prev;
+    upd_id_t uid = {a->uid.origin, a->uid.seq};
+    if (read_prev(s, &a->prev, &prev) != RT_OK || op_from_xdr(&op, &a->op) != RT_OK ||
+        uid_is_zero(&uid) || (*why = op_check(&op, op.kind == OP_ADD_MOVIE)) != NULL) {
+        if (!*why)
+            *why = uid_is_zero(&uid) ? "an update needs a non-zero id" : "malformed update";
+        return RT_INVALID;
+    }
+    /* A retry of an update we accepted: the same answer, applied once. */
+    if (replica_find_uid(&s->rep, &uid, ts, movie))
+        return RT_OK;
+    if (simulated_offline(s))
+        return RT_OFFLINE;
+    if (overloaded(s))
+        return RT_OVERLOADED;
+    if (!replica_can_answer(&s->rep, &prev))
+        return RT_NOT_READY;
+    rt_status st = check_against_value(s, &op, submit, why);
+    if (st != RT_OK)
+        return st;
+    urec_t rec;
+    st = accept_update(s, &op, &prev, &uid, &rec);
+    if (st == RT_OK) {
+        *ts = rec.ts;
+        *movie = rec.op.movie;
+    }
+    return st;
+}
+
+void state_update(state_t *s, const rt_update_args *a, bool submit, rt_update_res *res)
+{
+    vts_t ts;
+    uint32_t movie = 0;
+    const char *why = NULL;
+    vts_zero(&ts, 0);
+    pthread_mutex_lock(&s->lock);
+    res->status = update_locked(s, a, submit, &ts, &movie, &why);
+    res->replica = s->rep.id;
+    pthread_mutex_unlock(&s->lock);
+    res->movie = movie;
+    vts_to_xdr(&res->ts, &ts);
+    res->detail = dup_or_empty(why ? why : res->status == RT_OK ? "" : status_text(res->status));
+}
+
+/* ---- gossip --------------------------------------------------------- */
+
+/* Convert up to RT_MAX_RECORDS records of the log that a replica with
+ * their_ts may lack into an XDR array. */
+static int records_out(state_t *s, const vts_t *their_ts, rt_record **val, u_int *len,
+                       bool_t *more)
+{
+    const urec_t **sel = malloc(RT_MAX_RECORDS * sizeof *sel);
+    bool m = false;
+    *val = NULL;
+    *len = 0;
+    if (!sel)
+        return -1;
+    size_t n = replica_gossip_select(&s->rep, their_ts, sel, RT_MAX_RECORDS, &m);
+    *more = m;
+    *val = calloc(n ? n : 1, sizeof **val);
+    int rc = *val ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = urec_to_xdr(&(*val)[i], sel[i]);
+        *len = (u_int)(i + 1);
+    }
+    free(sel);
+    return rc;
+}
+
+/* Decode and apply records from peer `from` in one transaction. */
+static rt_status receive(state_t *s, uint32_t from, const rt_vts *their_x, const rt_record *val,
+                         u_int len, bool more)
+{
+    vts_t their;
+    if (vts_from_xdr(&their, their_x) != RT_OK || their.n > s->rep.n || len > RT_MAX_RECORDS)
+        return RT_INVALID;
+    urec_t *recs = calloc(len ? len : 1, sizeof *recs);
+    if (!recs)
+        return RT_INTERNAL;
+    rt_status st = RT_OK;
+    for (u_int i = 0; i < len && st == RT_OK; i++)
+        st = urec_from_xdr(&recs[i], &val[i]);
+    if (st == RT_OK) {
+        if (store_begin(s->store) < 0) {
+            st = RT_INTERNAL;
+        } else {
+            int added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);
+            if (finish(s, added) < 0)
+                st = added < 0 ? RT_INVALID : RT_INTERNAL;
+            else if (added > 0)
+                log_debug("gossip: %d new records from replica %u", added, from);
+        }
+    }
+    free(recs);
+    /* A peer that knows more of our own updates than we do means we lost
+     * state (a wiped disk): say so loudly; docs/operations.md explains. */
+    if (their.t[s->rep.id] > s->rep.replica_ts.t[s->rep.id] && !s->lost_state_warned) {
+        log_error("replica %u knows %llu of our updates but we have %llu: this replica lost "
+                  "state", from, (unsigned long long)their.t[s->rep.id],
+                  (unsigned long long)s->rep.replica_ts.t[s->rep.id]);
+        s->lost_state_warned = true;
+    }
+    return st;
+}
+
+void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res)
+{
+    pthread_mutex_lock(&s->lock);
+    if (a->from >= s->rep.n || a->from == s->rep.id) {
+        res->status = RT_DENIED;
+    } else {
+        res->status = receive(s, a->from, &a->replica_ts, a->records.records_val,
+                              a->records.records_len, a->more);
+    }
+    if (res->status == RT_OK) {
+        vts_t their;
+        vts_from_xdr(&their, &a->replica_ts);
+        if (records_out(s, &their, &res->records.records_val, &res->records.records_len,
+                        &res->more) < 0)
+            res->status = RT_INTERNAL;
+    }
+    vts_to_xdr(&res->replica_ts, &s->rep.replica_ts);
+    pthread_mutex_unlock(&s->lock);
+    if (res->status == RT_DENIED)
+        log_warn("refused GOSSIP claiming to be from replica %u", a->from);
+}
+
+int state_gossip_out(state_t *s, uint32_t k, rt_gossip_args *args)
+{
+    memset(args, 0, sizeof *args);
+    pthread_mutex_lock(&s->lock);
+    args->from = s->rep.id;
+    int rc = records_out(s, &s->rep.table[k], &args->records.records_val,
+                         &args->records.records_len, &args->more);
+    if (rc == 0)
+        rc = vts_to_xdr(&args->replica_ts, &s->rep.replica_ts);
+    pthread_mutex_unlock(&s->lock);
+    args->mac.mac_val = NULL;
+    return rc;
+}
+
+int state_gossip_reply(state_t *s, uint32_t k, const rt_gossip_res *res)
+{
+    if (res->status != RT_OK)
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    rt_status st = receive(s, k, &res->replica_ts, res->records.records_val,
+                           res->records.records_len, res->more);
+    pthread_mutex_unlock(&s->lock);
+    return st == RT_OK ? 0 : -1;
+}
+
+uint64_t state_pending(state_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    uint64_t p = replica_pending(&s->rep);
+    pthread_mutex_unlock(&s->lock);
+    return p;
+}
+
+/* ---- status --------------------------------------------------------- */
+
+void state_status(state_t *s, rt_status_res *res)
+{
+    store_counts_t c;
+    memset(&c, 0, sizeof c);
+    pthread_mutex_lock(&s->lock);
+    res->status = store_counts(s->store, &c) < 0 ? RT_INTERNAL : RT_OK;
+    res->replica = s->rep.id;
+    res->nreplicas = s->rep.n;
+    res->state = simulated_offline(s) ? ST_OFFLINE : overloaded(s) ? ST_OVERLOADED : ST_ACTIVE;
+    vts_to_xdr(&res->replica_ts, &s->rep.replica_ts);
+    vts_to_xdr(&res->value_ts, &s->rep.value_ts);
+    res->log_len = (u_int)s->rep.log_len;
+    res->pending = (u_int)replica_pending(&s->rep);
+    pthread_mutex_unlock(&s->lock);
+    res->executed = c.executed;
+    res->nratings = c.nratings;
+    res->nmovies = c.nmovies;
+    res->digest = c.digest;
+}

@@ -1,0 +1,63 @@
+/*
+ * state.h -- one replica: the gossip algorithm (gossip.c) bound to its
+ * durable store (store.c) under one lock.  Every operation here is a
+ * transaction: the algorithm's step and everything it changed are
+ * committed to disk before the function returns, so a reply is never sent
+ * for an update that is not durable.  If storage fails, the step is rolled
+ * back and the in-memory state reloaded from disk.
+ *
+ * This layer speaks the XDR types of rating.x but knows nothing of sockets
+ * or threads other than its own mutex: server/handlers.c calls it for
+ * requests, server/peers.c for outgoing gossip.
+ */
+#ifndef RATINGD_STATE_H
+#define RATINGD_STATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gossip.h"
+#include "store.h"
+
+struct state_config {
+    uint32_t id;
+    uint32_t n;
+    const char *db_path;       /* ":memory:" for a volatile replica */
+    const char *movielens;     /* imported into a new database; NULL: none */
+    bool progress;             /* show import progress */
+    bool no_sync;              /* durability off (benchmarks only) */
+    uint64_t overload;         /* overloaded above this many pending updates */
+    double fail_rate;          /* simulated offline probability per request */
+    uint64_t seed;
+};
+
+typedef struct state {
+    pthread_mutex_t lock;
+    replica_t rep;
+    store_t *store;
+    struct state_config cfg;
+    uint64_t rng;              /* xorshift state for simulated failures */
+    bool lost_state_warned;
+} state_t;
+
+/* Open the store (importing MovieLens into a new one) and restore the
+ * algorithm state.  Returns 0, or -1 with a message in err. */
+int state_open(state_t *s, const struct state_config *cfg, char *err, size_t errlen);
+void state_close(state_t *s);
+
+/* Request handlers: fill res (heap memory for XDR to free). */
+void state_query(state_t *s, const rt_query_args *a, rt_query_res *res);
+void state_update(state_t *s, const rt_update_args *a, bool submit, rt_update_res *res);
+void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res);
+void state_status(state_t *s, rt_status_res *res);
+
+/* Outgoing gossip to peer k: fill args with what k may lack; then feed
+ * k's reply back.  Returns -1 on a storage or conversion failure. */
+int state_gossip_out(state_t *s, uint32_t k, rt_gossip_args *args);
+int state_gossip_reply(state_t *s, uint32_t k, const rt_gossip_res *res);
+
+/* Own updates no peer has acknowledged (drives early gossip). */
+uint64_t state_pending(state_t *s);
+
+#endif
