@@ -1,0 +1,439 @@
+/*
+ * test_state.c -- replicas as the server runs them (server/state.c: the
+ * gossip algorithm over the real SQLite store), with gossip carried by
+ * calling the GOSSIP handler of one replica with the message of another,
+ * in process.  Convergence of concurrent writes and deletes, retries,
+ * validation against the value, the query rule, overload, simulated
+ * failures, and state surviving a close and reopen.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "state.h"
+
+#define N 3
+
+static state_t reps[N];
+static uint64_t uid_origin = 99; /* origin of the ids send_update uses */
+static char tmpdir[64];
+
+static void open_replica(uint32_t k, uint32_t n, const char *path, uint64_t overload,
+                         double fail_rate)
+{
+    struct state_config cfg = {.id = k, .n = n, .db_path = path, .movielens = NULL,
+                               .overload = overload, .fail_rate = fail_rate, .seed = 7};
+    char err[256];
+    int rc = state_open(&reps[k], &cfg, err, sizeof err);
+    if (rc != 0)
+        fail_msg("state_open: %s", err);
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    for (uint32_t k = 0; k < N; k++)
+        open_replica(k, N, ":memory:", 100, 0);
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    for (uint32_t k = 0; k < N; k++)
+        state_close(&reps[k]);
+    return 0;
+}
+
+/* ---- helpers: XDR arguments as a front end would send them ----------- */
+
+static rt_vts xvts(vts_t *v)
+{
+    rt_vts x = {v->n, v->t};
+    return x;
+}
+
+struct upd {
+    rt_status status;
+    vts_t ts;
+    uint32_t movie;
+};
+
+static struct upd send_update(uint32_t k, bool submit, rt_op op, vts_t *prev, uint64_t seq)
+{
+    rt_update_args a;
+    rt_update_res res;
+    memset(&a, 0, sizeof a);
+    memset(&res, 0, sizeof res);
+    a.prev = xvts(prev);
+    a.uid.origin = uid_origin;
+    a.uid.seq = seq;
+    a.op = op;
+    state_update(&reps[k], &a, submit, &res);
+    struct upd u = {res.status, {0}, res.movie};
+    assert_int_equal(vts_from_xdr(&u.ts, &res.ts), RT_OK);
+    if (res.status == RT_OK)
+        vts_merge(prev, &u.ts);
+    xdr_free((xdrproc_t)xdr_rt_update_res, (char *)&res);
+    return u;
+}
+
+static rt_op op_rate(uint32_t user, uint32_t movie, uint32_t halves)
+{
+    rt_op op = {.kind = OP_RATE};
+    op.rt_op_u.rate.user = user;
+    op.rt_op_u.rate.movie = movie;
+    op.rt_op_u.rate.halves = halves;
+    return op;
+}
+
+static rt_op op_delete(uint32_t user, uint32_t movie)
+{
+    rt_op op = {.kind = OP_DELETE};
+    op.rt_op_u.del.user = user;
+    op.rt_op_u.del.movie = movie;
+    return op;
+}
+
+static rt_op op_movie(const char *title, uint32_t user, uint32_t halves)
+{
+    rt_op op = {.kind = OP_ADD_MOVIE};
+    op.rt_op_u.add.title = (char *)title;
+    op.rt_op_u.add.genres = (char *)"Drama";
+    op.rt_op_u.add.user = user;
+    op.rt_op_u.add.halves = halves;
+    return op;
+}
+
+/* Query user's rating of movie at replica k: RT_OK and *halves, or status. */
+static rt_status get_rating(uint32_t k, vts_t *prev, uint32_t user, uint32_t movie,
+                            uint32_t *halves)
+{
+    rt_query_args a;
+    rt_query_res res;
+    memset(&a, 0, sizeof a);
+    memset(&res, 0, sizeof res);
+    a.prev = xvts(prev);
+    a.q.kind = Q_RATING;
+    a.q.rt_query_u.key.user = user;
+    a.q.rt_query_u.key.movie = movie;
+    state_query(&reps[k], &a, &res);
+    rt_status st = res.status;
+    if (st == RT_OK)
+        *halves = res.result.rt_answer_opt_u.answer.rt_answer_u.halves;
+    xdr_free((xdrproc_t)xdr_rt_query_res, (char *)&res);
+    return st;
+}
+
+/* Replica a gossips to b, and applies b's answer, as the gossip thread does. */
+static void gossip(uint32_t a, uint32_t b)
+{
+    rt_gossip_args args;
+    rt_gossip_res res;
+    memset(&res, 0, sizeof res);
+    assert_int_equal(state_gossip_out(&reps[a], b, &args), 0);
+    state_gossip_in(&reps[b], &args, &res);
+    assert_int_equal(res.status, RT_OK);
+    assert_int_equal(state_gossip_reply(&reps[a], b, &res), 0);
+    xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
+    xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
+}
+
+static void gossip_all(uint32_t n)
+{
+    for (int round = 0; round < 2; round++)
+        for (uint32_t a = 0; a < n; a++)
+            for (uint32_t b = 0; b < n; b++)
+                if (a != b)
+                    gossip(a, b);
+}
+
+static rt_status_res status_of(uint32_t k)
+{
+    rt_status_res res;
+    memset(&res, 0, sizeof res);
+    state_status(&reps[k], &res);
+    return res;
+}
+
+static uint64_t digest_of(uint32_t k)
+{
+    rt_status_res res = status_of(k);
+    uint64_t d = res.digest;
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&res);
+    return d;
+}
+
+/* A movie everyone knows, created at replica 0 and gossiped. */
+static uint32_t shared_movie(void)
+{
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd u = send_update(0, true, op_movie("Shared (2020)", 1, 6), &prev, 1000);
+    assert_int_equal(u.status, RT_OK);
+    gossip_all(N);
+    return u.movie;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void test_concurrent_writes_converge(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t p0, p1, p2;
+    vts_zero(&p0, 0);
+    vts_zero(&p1, 0);
+    vts_zero(&p2, 0);
+    /* three clients set (5, m) at three replicas without seeing each other */
+    assert_int_equal(send_update(0, true, op_rate(5, m, 2), &p0, 1).status, RT_OK);
+    assert_int_equal(send_update(1, true, op_rate(5, m, 4), &p1, 2).status, RT_OK);
+    assert_int_equal(send_update(2, true, op_rate(5, m, 9), &p2, 3).status, RT_OK);
+    /* gossip in an order that differs per replica */
+    gossip(2, 1);
+    gossip(0, 2);
+    gossip(1, 0);
+    gossip_all(N);
+    uint32_t h[N];
+    vts_t all;
+    vts_zero(&all, 0);
+    for (uint32_t k = 0; k < N; k++)
+        assert_int_equal(get_rating(k, &all, 5, m, &h[k]), RT_OK);
+    assert_int_equal(h[0], h[1]);
+    assert_int_equal(h[1], h[2]);
+    assert_int_equal(digest_of(0), digest_of(1));
+    assert_int_equal(digest_of(1), digest_of(2));
+}
+
+static void test_later_write_wins_over_earlier(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t prev;
+    vts_zero(&prev, 0);
+    /* one client writes at 0, then updates at 1 having seen the first:
+     * its second write must win everywhere */
+    assert_int_equal(send_update(0, true, op_rate(6, m, 2), &prev, 1).status, RT_OK);
+    gossip(0, 1);
+    assert_int_equal(send_update(1, false, op_rate(6, m, 10), &prev, 2).status, RT_OK);
+    gossip_all(N);
+    for (uint32_t k = 0; k < N; k++) {
+        uint32_t h = 0;
+        assert_int_equal(get_rating(k, &prev, 6, m, &h), RT_OK);
+        assert_int_equal(h, 10);
+    }
+}
+
+static void test_delete_converges_and_stays_deleted(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t prev;
+    vts_zero(&prev, 0);
+    assert_int_equal(send_update(0, true, op_rate(7, m, 4), &prev, 1).status, RT_OK);
+    gossip_all(N);
+    vts_t pa = prev, pb = prev;
+    /* a delete at 0 and, concurrently, an update at 1 */
+    assert_int_equal(send_update(0, false, op_delete(7, m), &pa, 2).status, RT_OK);
+    assert_int_equal(send_update(1, false, op_rate(7, m, 8), &pb, 3).status, RT_OK);
+    gossip_all(N);
+    uint32_t h0 = 0, h;
+    rt_status s0 = get_rating(0, &prev, 7, m, &h0);
+    for (uint32_t k = 1; k < N; k++) {
+        assert_int_equal(get_rating(k, &prev, 7, m, &h), s0);
+        if (s0 == RT_OK)
+            assert_int_equal(h, h0);
+    }
+    assert_int_equal(digest_of(0), digest_of(2));
+    /* a plain delete, then more gossip: it does not come back */
+    vts_merge(&prev, &pa);
+    vts_merge(&prev, &pb);
+    if (s0 == RT_OK)
+        assert_int_equal(send_update(2, false, op_delete(7, m), &prev, 4).status, RT_OK);
+    gossip_all(N);
+    gossip_all(N);
+    for (uint32_t k = 0; k < N; k++)
+        assert_int_equal(get_rating(k, &prev, 7, m, &h), RT_NOT_FOUND);
+}
+
+static void test_retry_applied_once(void **st)
+{
+    (void)st;
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd a = send_update(1, true, op_movie("Once (2001)", 3, 7), &prev, 42);
+    assert_int_equal(a.status, RT_OK);
+    rt_status_res before = status_of(1);
+    vts_t fresh;
+    vts_zero(&fresh, 0);
+    struct upd b = send_update(1, true, op_movie("Once (2001)", 3, 7), &fresh, 42);
+    assert_int_equal(b.status, RT_OK);
+    assert_int_equal(b.movie, a.movie);
+    assert_true(vts_eq(&a.ts, &b.ts));
+    rt_status_res after = status_of(1);
+    assert_int_equal(after.nmovies, before.nmovies);
+    assert_int_equal(after.log_len, before.log_len);
+    /* and still once after the log was discarded */
+    gossip_all(N);
+    struct upd c = send_update(1, true, op_movie("Once (2001)", 3, 7), &fresh, 42);
+    assert_int_equal(c.movie, a.movie);
+    rt_status_res later = status_of(1);
+    assert_int_equal(later.nmovies, before.nmovies);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&before);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&after);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&later);
+}
+
+static void test_query_never_older_than_prev(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t prev;
+    vts_zero(&prev, 0);
+    assert_int_equal(send_update(0, true, op_rate(8, m, 5), &prev, 1).status, RT_OK);
+    uint32_t h;
+    /* replica 2 has not heard of it: it must refuse, not answer old data */
+    assert_int_equal(get_rating(2, &prev, 8, m, &h), RT_NOT_READY);
+    /* nor accept an update that depends on it */
+    assert_int_equal(send_update(2, false, op_rate(8, m, 6), &prev, 2).status, RT_NOT_READY);
+    gossip(0, 2);
+    assert_int_equal(get_rating(2, &prev, 8, m, &h), RT_OK);
+    assert_int_equal(h, 5);
+}
+
+static void test_validation(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t prev;
+    vts_zero(&prev, 0);
+    uint64_t d = digest_of(0);
+    assert_int_equal(send_update(0, true, op_rate(9, m, 11), &prev, 1).status, RT_INVALID);
+    assert_int_equal(send_update(0, true, op_rate(9, m, 0), &prev, 2).status, RT_INVALID);
+    assert_int_equal(send_update(0, true, op_rate(0, m, 4), &prev, 3).status, RT_INVALID);
+    assert_int_equal(send_update(0, true, op_rate(9, 424242, 4), &prev, 4).status,
+                     RT_NOT_FOUND);
+    assert_int_equal(send_update(0, false, op_rate(9, m, 4), &prev, 5).status, RT_NOT_FOUND);
+    assert_int_equal(send_update(0, false, op_delete(9, m), &prev, 6).status, RT_NOT_FOUND);
+    assert_int_equal(send_update(0, true, op_rate(9, m, 4), &prev, 7).status, RT_OK);
+    assert_int_equal(send_update(0, true, op_rate(9, m, 5), &prev, 8).status, RT_EXISTS);
+    assert_int_equal(send_update(0, true, op_movie("", 9, 4), &prev, 9).status, RT_INVALID);
+    assert_int_equal(send_update(0, false, op_movie("X", 9, 4), &prev, 10).status, RT_INVALID);
+    uid_origin = 0; /* an update without an id cannot be retried safely */
+    assert_int_equal(send_update(0, true, op_rate(10, m, 4), &prev, 0).status, RT_INVALID);
+    uid_origin = 99;
+    assert_int_not_equal(digest_of(0), d); /* only the one good rating changed it */
+    /* a prev longer than the cluster is refused */
+    vts_t big;
+    vts_zero(&big, 5);
+    assert_int_equal(send_update(0, true, op_rate(9, m, 4), &big, 11).status, RT_INVALID);
+}
+
+static void test_overload_and_offline(void **st)
+{
+    (void)st;
+    teardown(NULL);
+    open_replica(0, 2, ":memory:", 2, 0);
+    open_replica(1, 2, ":memory:", 100, 1.0);
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd u = send_update(0, true, op_movie("Busy", 1, 4), &prev, 1);
+    assert_int_equal(u.status, RT_OK);
+    assert_int_equal(send_update(0, true, op_rate(2, u.movie, 4), &prev, 2).status, RT_OK);
+    rt_status_res s = status_of(0);
+    assert_int_equal(s.state, ST_ACTIVE);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
+    assert_int_equal(send_update(0, true, op_rate(3, u.movie, 4), &prev, 3).status, RT_OK);
+    s = status_of(0);
+    assert_int_equal(s.state, ST_OVERLOADED);
+    assert_int_equal(s.pending, 3);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
+    assert_int_equal(send_update(0, true, op_rate(4, u.movie, 4), &prev, 4).status,
+                     RT_OVERLOADED);
+    /* replica 1 is always "offline" to clients but gossip still flows */
+    gossip(0, 1);
+    s = status_of(0);
+    assert_int_equal(s.state, ST_ACTIVE);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
+    uint32_t h;
+    assert_int_equal(get_rating(1, &prev, 2, u.movie, &h), RT_OFFLINE);
+    state_close(&reps[0]);
+    state_close(&reps[1]);
+    setup(NULL);
+}
+
+static void test_state_survives_reopen(void **st)
+{
+    (void)st;
+    teardown(NULL);
+    char p0[128], p1[128];
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_state.XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    snprintf(p0, sizeof p0, "%s/r0.db", tmpdir);
+    snprintf(p1, sizeof p1, "%s/r1.db", tmpdir);
+    open_replica(0, 2, p0, 100, 0);
+    open_replica(1, 2, p1, 100, 0);
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd u = send_update(0, true, op_movie("Kept", 1, 4), &prev, 1);
+    assert_int_equal(send_update(0, true, op_rate(2, u.movie, 9), &prev, 2).status, RT_OK);
+    /* "crash" before any gossip: close, reopen from the file */
+    state_close(&reps[0]);
+    open_replica(0, 2, p0, 100, 0);
+    uint32_t h;
+    assert_int_equal(get_rating(0, &prev, 2, u.movie, &h), RT_OK);
+    assert_int_equal(h, 9);
+    assert_int_equal(reps[0].rep.log_len, 2);
+    assert_int_equal(reps[0].rep.replica_ts.t[0], 2);
+    /* the log survived too: the peer still gets both updates */
+    gossip(0, 1);
+    assert_int_equal(get_rating(1, &prev, 2, u.movie, &h), RT_OK);
+    assert_int_equal(digest_of(0), digest_of(1));
+    state_close(&reps[0]);
+    state_close(&reps[1]);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+    setup(NULL);
+}
+
+static void test_gossip_from_stranger_denied(void **st)
+{
+    (void)st;
+    rt_gossip_args args;
+    rt_gossip_res res;
+    memset(&args, 0, sizeof args);
+    memset(&res, 0, sizeof res);
+    args.from = 0; /* replica 0 claiming to be itself */
+    state_gossip_in(&reps[0], &args, &res);
+    assert_int_equal(res.status, RT_DENIED);
+    xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
+    args.from = 17;
+    state_gossip_in(&reps[0], &args, &res);
+    assert_int_equal(res.status, RT_DENIED);
+    xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_concurrent_writes_converge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_later_write_wins_over_earlier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_converges_and_stays_deleted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_retry_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_never_older_than_prev, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overload_and_offline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_survives_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gossip_from_stranger_denied, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
