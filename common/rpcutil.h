@@ -1,16 +1,19 @@
 /*
  * rpcutil.h -- the ONC RPC plumbing every ratingd program shares.
  *
- * Servers: rpcgen's -m skeleton puts the dispatchers of both programs of
- * rating.x into one file, so each server describes its procedures in a
- * table instead and rpc_dispatch() decodes, calls and replies for all of
- * them: a bad argument gets SVC_GARBAGE_ARGS, an unknown procedure
- * PROC_UNAVAIL, and arguments and results are always freed.
+ * Servers (rpcsrv.c): rpcgen's -m skeleton puts the dispatchers of both
+ * programs of rating.x into one file, so each server describes its
+ * procedures in a table instead, and one server loop decodes, calls and
+ * replies for all of them: a bad argument gets GARBAGE_ARGS, an unknown
+ * procedure PROC_UNAVAIL, a wrong version PROG_MISMATCH, and arguments and
+ * results are always freed.  Each connection has its own thread.
  *
  * rpc_listen() binds a TCP socket to the configured address (loopback by
- * default), registers it with the local rpcbind under the given program
- * number, and bounds the record size a peer may send.  rpc_unlisten()
- * removes the registration.
+ * default) and registers it with the local rpcbind under the given program
+ * number.  rpc_unlisten() removes the registration.
+ *
+ * Clients (rpcutil.c): rpc_connect() finds a program through its host's
+ * rpcbind.
  */
 #ifndef RATINGD_RPCUTIL_H
 #define RATINGD_RPCUTIL_H
@@ -44,6 +47,7 @@ struct rpc_program {
     uint32_t vers;
     const struct rpc_proc *procs;
     size_t nprocs;
+    bool concurrent;    /* handlers are thread-safe: run calls at once */
 };
 
 /* Largest RPC record a server accepts (a full gossip message fits). */
@@ -54,8 +58,9 @@ struct rpc_program {
 int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *err, size_t errlen);
 /* Remove the rpcbind registration made by rpc_listen. */
 void rpc_unlisten(void);
-/* Serve until *stop becomes nonzero.  Every timeout_ms (and after each
- * batch of requests) tick(arg) is called, if given. */
+/* Serve until *stop becomes nonzero, then wait (at most 5 s) for calls in
+ * progress to finish.  tick(arg), if given, runs in the accepting thread
+ * at least every timeout_ms. */
 void rpc_serve(volatile int *stop, int timeout_ms, void (*tick)(void *), void *arg);
 
 /* Connect to prog/vers on host through host's rpcbind, TCP, with a call

@@ -68,5 +68,6 @@ const struct rpc_program *replica_program(state_t *s, uint32_t prog)
     p.vers = RATING_REPLICA_V1;
     p.procs = replica_procs;
     p.nprocs = sizeof replica_procs / sizeof replica_procs[0];
+    p.concurrent = true; /* state.c takes its lock */
     return &p;
 }

@@ -1,0 +1,426 @@
+/*
+ * rpcsrv.c -- the server half of rpcutil.h: an ONC RPC server over TCP
+ * with one thread per connection.
+ *
+ * Why not libtirpc's svc_run: it keeps its transports in global state and
+ * is not safe to call from several threads, and it replies only when the
+ * dispatch function returns, so one slow request (a front end waiting on
+ * a replica, a replica waiting on fsync) holds up every client.  Here
+ * libtirpc does what it is good at -- XDR of the call header, arguments,
+ * results and reply header -- and the loop is ours: record marking
+ * (RFC 5531 section 11), a bound on the record size, and a thread per
+ * connection so requests on different connections run at once.
+ *
+ * A program that is not thread-safe sets `concurrent = false`; its
+ * handlers are then called one at a time (connections are still served
+ * by their own threads, so a slow client cannot stall the others while
+ * it sends or receives).
+ */
+#include "rpcutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rpc/rpcb_clnt.h>
+
+#include "log.h"
+
+#define RPC_MAX_CONNS 1024
+#define POLL_MS 250 /* how often idle threads look at the stop flag */
+
+static struct {
+    const struct rpc_program *prog;
+    struct netconfig *nconf;
+    int listen_fd;
+    volatile int *stop;
+    pthread_mutex_t serial; /* for programs that are not concurrent */
+    pthread_mutex_t mu;     /* guards nconns */
+    pthread_cond_t idle;
+    int nconns;
+} srv = {.listen_fd = -1,
+         .serial = PTHREAD_MUTEX_INITIALIZER,
+         .mu = PTHREAD_MUTEX_INITIALIZER,
+         .idle = PTHREAD_COND_INITIALIZER};
+
+/* ---- listening and rpcbind ---------------------------------------- */
+
+static int bind_socket(const char *addr, int port, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int rc = getaddrinfo(addr, portstr, &hints, &ai);
+    if (rc) {
+        snprintf(err, errlen, "cannot resolve listen address %s: %s", addr, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 256) < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", addr, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static void describe(const struct sockaddr_storage *ss, char *host, size_t hostlen, int *port)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, (socklen_t)hostlen);
+        *port = ntohs(a->sin6_port);
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, (socklen_t)hostlen);
+        *port = ntohs(a->sin_port);
+    }
+}
+
+int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *err, size_t errlen)
+{
+    int fd = bind_socket(addr, port, err, errlen);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    srv.nconf = getnetconfigent(ss.ss_family == AF_INET6 ? "tcp6" : "tcp");
+    if (!srv.nconf) {
+        snprintf(err, errlen, "no netconfig entry for tcp (is /etc/netconfig installed?)");
+        close(fd);
+        return -1;
+    }
+    struct netbuf nb = {.maxlen = sl, .len = sl, .buf = &ss};
+    /* A registration left by a crashed predecessor would hide ours. */
+    rpcb_unset(p->prog, p->vers, srv.nconf);
+    if (!rpcb_set(p->prog, p->vers, srv.nconf, &nb)) {
+        snprintf(err, errlen,
+                 "cannot register program %#x version %u with rpcbind (is rpcbind running?)",
+                 p->prog, p->vers);
+        close(fd);
+        return -1;
+    }
+    srv.prog = p;
+    srv.listen_fd = fd;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int lport = 0;
+    describe(&ss, host, sizeof host, &lport);
+    log_info("%s: registered program %#x version %u with rpcbind, tcp %s port %d", p->name,
+             p->prog, p->vers, host, lport);
+    return 0;
+}
+
+void rpc_unlisten(void)
+{
+    if (!srv.prog)
+        return;
+    rpcb_unset(srv.prog->prog, srv.prog->vers, srv.nconf);
+    log_info("%s: unregistered program %#x from rpcbind", srv.prog->name, srv.prog->prog);
+    if (srv.listen_fd >= 0)
+        close(srv.listen_fd);
+    srv.listen_fd = -1;
+    freenetconfigent(srv.nconf);
+    srv.nconf = NULL;
+    srv.prog = NULL;
+}
+
+/* ---- record marking ----------------------------------------------- */
+
+/* Wait until fd is readable; 0 when it is, -1 when the server stops. */
+static int wait_readable(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    for (;;) {
+        if (*srv.stop)
+            return -1;
+        int rc = poll(&pfd, 1, POLL_MS);
+        if (rc > 0)
+            return 0;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        if (wait_readable(fd) < 0)
+            return -1;
+        ssize_t n = read(fd, p, len);
+        if (n <= 0) {
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Read one record (all its fragments).  Returns its length, or -1 when
+ * the peer closed, sent garbage, or the record is larger than allowed. */
+static ssize_t read_record(int fd, char **buf, size_t *cap)
+{
+    size_t len = 0;
+    for (;;) {
+        uint32_t mark;
+        if (read_full(fd, &mark, 4) < 0)
+            return -1;
+        mark = ntohl(mark);
+        size_t frag = mark & 0x7fffffffU;
+        if (len + frag > RPC_MAX_RECORD)
+            return -1;
+        if (len + frag > *cap) {
+            size_t ncap = len + frag < 4096 ? 4096 : len + frag;
+            char *nb = realloc(*buf, ncap);
+            if (!nb)
+                return -1;
+            *buf = nb;
+            *cap = ncap;
+        }
+        if (read_full(fd, *buf + len, frag) < 0)
+            return -1;
+        len += frag;
+        if (mark & 0x80000000U)
+            return (ssize_t)len;
+    }
+}
+
+static int write_full(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* ---- calls and replies --------------------------------------------- */
+
+/* Encode reply (with results from proc/where, if accepted with SUCCESS)
+ * as one record and send it. */
+static int send_reply(int fd, struct rpc_msg *reply, xdrproc_t proc, void *where)
+{
+    size_t body = 64 + MAX_AUTH_BYTES;
+    if (proc)
+        body += xdr_sizeof(proc, where);
+    char *buf = malloc(4 + body);
+    if (!buf)
+        return -1;
+    XDR x;
+    xdrmem_create(&x, buf + 4, (u_int)body, XDR_ENCODE);
+    int rc = -1;
+    if (xdr_replymsg(&x, reply)) {
+        uint32_t len = xdr_getpos(&x);
+        uint32_t mark = htonl(0x80000000U | len);
+        memcpy(buf, &mark, 4);
+        rc = write_full(fd, buf, 4 + len);
+    }
+    xdr_destroy(&x);
+    free(buf);
+    return rc;
+}
+
+static int reply_accepted(int fd, uint32_t xid, enum accept_stat stat, uint32_t vers)
+{
+    struct rpc_msg r;
+    memset(&r, 0, sizeof r);
+    r.rm_xid = xid;
+    r.rm_direction = REPLY;
+    r.rm_reply.rp_stat = MSG_ACCEPTED;
+    r.acpted_rply.ar_verf = _null_auth;
+    r.acpted_rply.ar_stat = stat;
+    if (stat == PROG_MISMATCH)
+        r.acpted_rply.ar_vers.low = r.acpted_rply.ar_vers.high = vers;
+    if (stat == SUCCESS) {
+        r.acpted_rply.ar_results.where = NULL;
+        r.acpted_rply.ar_results.proc = RPC_XDR(xdr_void);
+    }
+    return send_reply(fd, &r, NULL, NULL);
+}
+
+static int reply_rpc_mismatch(int fd, uint32_t xid)
+{
+    struct rpc_msg r;
+    memset(&r, 0, sizeof r);
+    r.rm_xid = xid;
+    r.rm_direction = REPLY;
+    r.rm_reply.rp_stat = MSG_DENIED;
+    r.rjcted_rply.rj_stat = RPC_MISMATCH;
+    r.rjcted_rply.rj_vers.low = r.rjcted_rply.rj_vers.high = 2;
+    return send_reply(fd, &r, NULL, NULL);
+}
+
+/* Decode the arguments that follow the call header in x, run the
+ * handler, send its results. */
+static int call_procedure(int fd, XDR *x, const struct rpc_msg *call)
+{
+    const struct rpc_program *p = srv.prog;
+    const struct rpc_proc *proc = &p->procs[call->rm_call.cb_proc];
+    union { char c[1024]; long double align; } argbuf, resbuf;
+    if (proc->arg_size > sizeof argbuf || proc->res_size > sizeof resbuf)
+        return reply_accepted(fd, call->rm_xid, SYSTEM_ERR, 0);
+    memset(&argbuf, 0, sizeof argbuf);
+    memset(&resbuf, 0, sizeof resbuf);
+    if (!proc->xdr_arg(x, &argbuf, 0)) {
+        xdr_free(proc->xdr_arg, (char *)&argbuf);
+        return reply_accepted(fd, call->rm_xid, GARBAGE_ARGS, 0);
+    }
+    struct svc_req rq;
+    memset(&rq, 0, sizeof rq);
+    rq.rq_prog = call->rm_call.cb_prog;
+    rq.rq_vers = call->rm_call.cb_vers;
+    rq.rq_proc = call->rm_call.cb_proc;
+    if (!p->concurrent)
+        pthread_mutex_lock(&srv.serial);
+    bool_t ok = proc->fn(&argbuf, &resbuf, &rq);
+    if (!p->concurrent)
+        pthread_mutex_unlock(&srv.serial);
+    int rc;
+    if (ok) {
+        struct rpc_msg r;
+        memset(&r, 0, sizeof r);
+        r.rm_xid = call->rm_xid;
+        r.rm_direction = REPLY;
+        r.rm_reply.rp_stat = MSG_ACCEPTED;
+        r.acpted_rply.ar_verf = _null_auth;
+        r.acpted_rply.ar_stat = SUCCESS;
+        r.acpted_rply.ar_results.where = (caddr_t)&resbuf;
+        r.acpted_rply.ar_results.proc = proc->xdr_res;
+        rc = send_reply(fd, &r, proc->xdr_res, &resbuf);
+        xdr_free(proc->xdr_res, (char *)&resbuf);
+    } else {
+        rc = reply_accepted(fd, call->rm_xid, SYSTEM_ERR, 0);
+    }
+    xdr_free(proc->xdr_arg, (char *)&argbuf);
+    return rc;
+}
+
+/* Handle one record.  -1 closes the connection (not even a call header). */
+static int handle_record(int fd, char *buf, size_t len)
+{
+    char cred[MAX_AUTH_BYTES], verf[MAX_AUTH_BYTES];
+    struct rpc_msg call;
+    memset(&call, 0, sizeof call);
+    call.rm_call.cb_cred.oa_base = cred;
+    call.rm_call.cb_verf.oa_base = verf;
+    XDR x;
+    xdrmem_create(&x, buf, (u_int)len, XDR_DECODE);
+    int rc;
+    if (!xdr_callmsg(&x, &call) || call.rm_direction != CALL)
+        rc = -1;
+    else if (call.rm_call.cb_rpcvers != 2)
+        rc = reply_rpc_mismatch(fd, call.rm_xid);
+    else if (call.rm_call.cb_prog != srv.prog->prog)
+        rc = reply_accepted(fd, call.rm_xid, PROG_UNAVAIL, 0);
+    else if (call.rm_call.cb_vers != srv.prog->vers)
+        rc = reply_accepted(fd, call.rm_xid, PROG_MISMATCH, srv.prog->vers);
+    else if (call.rm_call.cb_proc >= srv.prog->nprocs || !srv.prog->procs[call.rm_call.cb_proc].fn)
+        rc = reply_accepted(fd, call.rm_xid, PROC_UNAVAIL, 0);
+    else
+        rc = call_procedure(fd, &x, &call);
+    xdr_destroy(&x);
+    return rc;
+}
+
+static void *connection_main(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = read_record(fd, &buf, &cap)) >= 0)
+        if (handle_record(fd, buf, (size_t)len) < 0)
+            break;
+    free(buf);
+    close(fd);
+    pthread_mutex_lock(&srv.mu);
+    if (--srv.nconns == 0)
+        pthread_cond_broadcast(&srv.idle);
+    pthread_mutex_unlock(&srv.mu);
+    return NULL;
+}
+
+static void start_connection(int fd)
+{
+    pthread_mutex_lock(&srv.mu);
+    bool full = srv.nconns >= RPC_MAX_CONNS;
+    if (!full)
+        srv.nconns++;
+    pthread_mutex_unlock(&srv.mu);
+    if (full) {
+        log_warn("%s: %d connections open, refusing another", srv.prog->name, RPC_MAX_CONNS);
+        close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (pthread_create(&t, &attr, connection_main, (void *)(intptr_t)fd) != 0) {
+        close(fd);
+        pthread_mutex_lock(&srv.mu);
+        srv.nconns--;
+        pthread_mutex_unlock(&srv.mu);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* Wait for connection threads to finish their calls, at most 5 s. */
+static void drain_connections(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&srv.mu);
+    while (srv.nconns > 0)
+        if (pthread_cond_timedwait(&srv.idle, &srv.mu, &until) != 0)
+            break;
+    pthread_mutex_unlock(&srv.mu);
+}
+
+void rpc_serve(volatile int *stop, int timeout_ms, void (*tick)(void *), void *arg)
+{
+    srv.stop = stop;
+    struct pollfd pfd = {.fd = srv.listen_fd, .events = POLLIN};
+    while (!*stop) {
+        int rc = poll(&pfd, 1, timeout_ms < POLL_MS ? timeout_ms : POLL_MS);
+        if (rc > 0) {
+            int fd = accept4(srv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0)
+                start_connection(fd);
+        } else if (rc < 0 && errno != EINTR) {
+            log_error("poll on the listening socket: %s", strerror(errno));
+            break;
+        }
+        if (tick)
+            tick(arg);
+    }
+    drain_connections();
+}

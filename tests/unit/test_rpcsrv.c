@@ -1,0 +1,271 @@
+/*
+ * test_rpcsrv.c -- the ONC RPC server loop (common/rpcsrv.c) against real
+ * libtirpc clients and the real rpcbind: replies, RPC-level errors for a
+ * wrong procedure, version or argument, hostile records, and calls on two
+ * connections running at the same time.
+ *
+ * The test registers a program number of its own in the transient range
+ * and removes it at the end.  Without rpcbind the tests are skipped.
+ */
+#include <setjmp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+#include <rpc/pmap_clnt.h>
+#include <rpc/rpcb_clnt.h>
+
+#include "log.h"
+#include "rating.h"
+#include "rpcutil.h"
+
+static uint32_t prog;
+static volatile int stop;
+static pthread_t server;
+static bool have_rpcbind;
+
+/* Procedure 1 echoes a movie id back in a Q_MOVIE-shaped answer; procedure
+ * 2 blocks until procedure 3 has run (only possible if calls overlap). */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static bool_t echo(void *arg, void *res, struct svc_req *rq)
+{
+    rt_query_args *a = arg;
+    rt_query_res *r = res;
+    r->status = RT_OK;
+    r->replica = a->q.rt_query_u.movie;
+    r->detail = strdup("echo");
+    return TRUE;
+}
+
+static bool_t wait_gate(void *arg, void *res, struct svc_req *rq)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    int ok = 1;
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_open && ok)
+        ok = pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == 0;
+    pthread_mutex_unlock(&gate_mu);
+    *(bool_t *)res = gate_open;
+    return TRUE;
+}
+
+static bool_t open_gate(void *arg, void *res, struct svc_req *rq)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    return TRUE;
+}
+
+static const struct rpc_proc procs[] = {
+    [0] = RPC_PROC(xdr_void, char, xdr_void, char, open_gate),
+    [1] = RPC_PROC(xdr_rt_query_args, rt_query_args, xdr_rt_query_res, rt_query_res, echo),
+    [2] = RPC_PROC(xdr_void, char, xdr_bool, bool_t, wait_gate),
+    [3] = RPC_PROC(xdr_void, char, xdr_void, char, open_gate),
+};
+static const struct rpc_program program = {"test", 0, 1, procs, 4, true};
+static struct rpc_program prog_copy;
+
+static void *serve(void *arg)
+{
+    (void)arg;
+    rpc_serve(&stop, 100, NULL, NULL);
+    return NULL;
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    log_init("test_rpcsrv", LOG_LVL_WARN);
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    prog = 0x40000000U + ((uint32_t)rand() % 0x1fffffffU);
+    prog_copy = program;
+    prog_copy.prog = prog;
+    char err[256];
+    if (rpc_listen(&prog_copy, "127.0.0.1", 0, err, sizeof err) < 0) {
+        fprintf(stderr, "skipping: %s\n", err);
+        return 0;
+    }
+    have_rpcbind = true;
+    return pthread_create(&server, NULL, serve, NULL);
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        return 0;
+    stop = 1;
+    pthread_join(server, NULL);
+    rpc_unlisten();
+    return 0;
+}
+
+static CLIENT *connect_vers(uint32_t vers)
+{
+    char err[256];
+    CLIENT *c = rpc_connect("localhost", prog, vers, 3000, err, sizeof err);
+    if (!c)
+        fail_msg("connect: %s", err);
+    return c;
+}
+
+static void test_call_returns_result(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    CLIENT *c = connect_vers(1);
+    rt_query_args a;
+    rt_query_res r;
+    memset(&a, 0, sizeof a);
+    memset(&r, 0, sizeof r);
+    a.q.kind = Q_MOVIE;
+    a.q.rt_query_u.movie = 4242;
+    struct timeval tv = {3, 0};
+    assert_int_equal(clnt_call(c, 1, RPC_XDR(xdr_rt_query_args), (char *)&a,
+                               RPC_XDR(xdr_rt_query_res), (char *)&r, tv),
+                     RPC_SUCCESS);
+    assert_int_equal(r.replica, 4242);
+    assert_string_equal(r.detail, "echo");
+    xdr_free(RPC_XDR(xdr_rt_query_res), (char *)&r);
+    clnt_destroy(c);
+}
+
+static void test_rpc_errors(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    struct timeval tv = {3, 0};
+    CLIENT *c = connect_vers(1);
+    /* a procedure the program does not have */
+    assert_int_equal(clnt_call(c, 9, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_PROCUNAVAIL);
+    /* arguments that do not decode: an rt_query_args cut short */
+    assert_int_equal(clnt_call(c, 1, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_CANTDECODEARGS);
+    /* the connection still serves */
+    assert_int_equal(clnt_call(c, 3, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_SUCCESS);
+    clnt_destroy(c);
+    /* a version we do not serve, on a connection made by hand */
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    u_short port = pmap_getport(&sin, prog, 1, IPPROTO_TCP);
+    assert_int_not_equal(port, 0);
+    sin.sin_port = htons(port);
+    int fd = RPC_ANYSOCK;
+    c = clnttcp_create(&sin, prog, 7, &fd, 0, 0);
+    assert_non_null(c);
+    assert_int_equal(clnt_call(c, 3, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_PROGVERSMISMATCH);
+    clnt_destroy(c);
+}
+
+static int raw_connect(void)
+{
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons(pmap_getport(&sin, prog, 1, IPPROTO_TCP));
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    return fd;
+}
+
+/* The server closes a connection that sends garbage or announces a record
+ * larger than it accepts, and goes on serving others. */
+static void test_hostile_records(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    const char *garbage[] = {"\x80\x00\x00\x08garbage!", "\xff\xff\xff\xff", "\x7f\xff\xff\xf0"};
+    const size_t lens[] = {12, 4, 4};
+    for (size_t i = 0; i < 3; i++) {
+        int fd = raw_connect();
+        assert_int_equal(write(fd, garbage[i], lens[i]), (ssize_t)lens[i]);
+        if (i == 2) /* a fragment header with no last bit, then huge */
+            assert_int_equal(write(fd, "\xff\xff\xff\xff", 4), 4);
+        char b;
+        struct timeval tv = {5, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        /* closed by the server: EOF, or a reset when our bytes were unread
+         * (a timeout would be EAGAIN and fail) */
+        ssize_t n = read(fd, &b, 1);
+        assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+        close(fd);
+    }
+    test_call_returns_result(st);
+}
+
+struct waiter {
+    CLIENT *c;
+    bool_t result;
+    enum clnt_stat stat;
+};
+
+static void *call_wait(void *arg)
+{
+    struct waiter *w = arg;
+    struct timeval tv = {10, 0};
+    w->stat = clnt_call(w->c, 2, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_bool), (char *)&w->result,
+                        tv);
+    return NULL;
+}
+
+/* Procedure 2 blocks until procedure 3 runs: both succeed only if the
+ * server runs calls on two connections at the same time. */
+static void test_calls_run_concurrently(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    struct waiter w = {connect_vers(1), FALSE, RPC_FAILED};
+    pthread_t t;
+    pthread_create(&t, NULL, call_wait, &w);
+    usleep(100 * 1000);
+    CLIENT *c = connect_vers(1);
+    struct timeval tv = {3, 0};
+    assert_int_equal(clnt_call(c, 3, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_SUCCESS);
+    pthread_join(t, NULL);
+    assert_int_equal(w.stat, RPC_SUCCESS);
+    assert_true(w.result);
+    clnt_destroy(c);
+    clnt_destroy(w.c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_call_returns_result),
+        cmocka_unit_test(test_rpc_errors),
+        cmocka_unit_test(test_hostile_records),
+        cmocka_unit_test(test_calls_run_concurrently),
+    };
+    return cmocka_run_group_tests_name("rpcsrv", tests, setup, teardown);
+}
