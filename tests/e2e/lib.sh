@@ -1,0 +1,531 @@
+# shellcheck shell=bash
+# lib.sh -- the end-to-end test harness of ratingd.  Sourced by every tests/e2e/t_*.sh.
+#
+# How a test runs
+#   run.sh runs each t_NAME.sh as its own bash process (under `timeout`), with BIN (absolute
+#   directory of ratingd, ratingfe, rating) and E2E_RUN_DIR (the run's ledger) in the
+#   environment.  A test is a plain script:
+#
+#       . "$(dirname "$0")/lib.sh"
+#       start_cluster 3                      # 3 replicas + a front end, small data set
+#       run cli rate 900 1 4.5               # sets RC, OUT, ERR
+#       assert_eq 0 "$RC" "rate exit code"
+#       wait_for -m "replica 2 has it" replica_has 2 900 1 4.5
+#
+#   Exit 0 is PASS, `skip REASON` (exit 77) is SKIP, anything else is FAIL; the first `fail`
+#   message is the reason run.sh prints.  Tests use real rpcbind, real processes, real sockets
+#   and real files, on loopback only.
+#
+# Isolation and cleanup
+#   - Each test gets a temp dir $T under /tmp (data dirs, server logs, session files); it is
+#     removed on success and kept on failure (E2E_KEEP=1 keeps it always).
+#   - Program numbers: each cluster takes a block of 16 free numbers at a random base in the
+#     transient range 0x40000000-0x5fffffff (checked against `rpcinfo -p`, which prints
+#     decimal): replica k is PROG_BASE+k, the front end PROG_BASE+15.  Every allocated number is
+#     written to the run's ledger before use.
+#   - Every process the test starts gets E2E_PROC_TAG in its environment.  At exit (EXIT, INT,
+#     TERM) the test sends SIGTERM to its servers, waits, SIGKILLs what is left (also any tagged
+#     process it lost track of), and `rpcinfo -d`s any allocated program still registered.
+#     run.sh checks the whole run the same way at the end.
+#   - A server that exits non-zero after SIGTERM, or a log with a sanitizer report, fails the
+#     test even if its assertions passed.
+#
+# Main helpers (see each function)
+#   start_cluster N [opts]   replicas 0..N-1 + front end; exports PROG_BASE FE_PROG NREPL DATA
+#   start_replica K [args] / stop_replica K / kill9_replica K / restart_replica K [args]
+#   start_fe [args] / stop_fe
+#   cli ARGS...              the client through the front end;  cli_r K ARGS...  directly at K
+#   run CMD...               run and capture: RC, OUT, ERR
+#   wait_for [-t S] [-m MSG] CMD...   poll CMD until it succeeds, fail at the deadline
+#   assert_eq EXP ACT [what] / assert_ne / assert_contains HAY NEEDLE [what] /
+#   assert_not_contains / assert_match STR REGEX [what] / assert_exit CODE CMD...
+#   get_status [K]           parse `rating status` into ST_STATE[k] ST_DIGEST[k] ST_RATINGS[k] ...
+#   converged                all replicas report equal digests and timestamps
+#
+# Variables: E2E_WAIT (default deadline of wait_for, seconds), E2E_SCALE (multiplies every
+# deadline; 3 by default for sanitizer builds), E2E_KEEP=1, E2E_VERBOSE=1.
+
+set -u -o pipefail
+
+E2E_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_ROOT=$(cd "$E2E_HERE/../.." && pwd)
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+: "${BIN:=$E2E_ROOT/build/bin}"
+: "${E2E_RUN_DIR:=}"
+SMALL_DATA="$E2E_HERE/data"
+ML_DATA="$E2E_ROOT/data/ml-latest-small"
+
+if [[ -z ${E2E_SCALE:-} ]]; then
+    E2E_SCALE=1
+    if grep -q -a -m1 __asan_init "$BIN/ratingd" 2>/dev/null; then E2E_SCALE=3; fi
+fi
+E2E_WAIT=${E2E_WAIT:-20}
+CLIENT_MS=${CLIENT_MS:-8000}          # the client's own RPC deadline (-t)
+
+T=$(mktemp -d "/tmp/ratingd-e2e-$TEST_NAME.XXXXXX")
+E2E_TAG_VALUE="${E2E_RUN_TAG:-ratingd-e2e-$$}/$TEST_NAME"
+export E2E_PROC_TAG="$E2E_TAG_VALUE"     # bash's own environ lacks it, its children have it
+
+declare -a E2E_PIDS=()       # every server pid we started (for cleanup)
+declare -a E2E_PROGS=()      # every program number allocated
+declare -A REPL_PID=() REPL_ARGS=()
+FE_PID=""
+FE_ARGS=""
+E2E_FAILED_REASON=""
+
+# ---- reporting ------------------------------------------------------------
+
+note() { printf '%s [%s] %s\n' "$(date +%T.%3N)" "$TEST_NAME" "$*"; }
+
+# fail MESSAGE: record the reason (the first one wins) and end the test.
+fail() {
+    note "FAIL: $*"
+    if [[ -z $E2E_FAILED_REASON ]]; then
+        E2E_FAILED_REASON="$*"
+        [[ -n $E2E_RUN_DIR ]] && printf '%s\n' "$*" >"$E2E_RUN_DIR/$TEST_NAME.reason"
+    fi
+    exit 1
+}
+
+# skip REASON: the test cannot run here (not a failure).
+skip() {
+    note "SKIP: $*"
+    [[ -n $E2E_RUN_DIR ]] && printf '%s\n' "$*" >"$E2E_RUN_DIR/$TEST_NAME.reason"
+    exit 77
+}
+
+# ---- assertions -----------------------------------------------------------
+
+_show() { local s=$1; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; ((${#s} > 300)) && s="${s:0:300}..."; printf '%s' "$s"; }
+
+assert_eq() {   # EXPECTED ACTUAL [what]
+    [[ $1 == "$2" ]] || fail "${3:-value}: expected '$(_show "$1")', got '$(_show "$2")'"
+}
+assert_ne() {   # UNEXPECTED ACTUAL [what]
+    [[ $1 != "$2" ]] || fail "${3:-value}: expected anything but '$(_show "$1")'"
+}
+assert_contains() {   # HAYSTACK NEEDLE [what]
+    [[ $1 == *"$2"* ]] || fail "${3:-output}: expected to contain '$(_show "$2")', got '$(_show "$1")'"
+}
+assert_not_contains() {   # HAYSTACK NEEDLE [what]
+    [[ $1 != *"$2"* ]] || fail "${3:-output}: expected not to contain '$(_show "$2")', got '$(_show "$1")'"
+}
+assert_match() {   # STRING EXTENDED-REGEX [what]
+    [[ $1 =~ $2 ]] || fail "${3:-output}: expected to match /$2/, got '$(_show "$1")'"
+}
+assert_int_ge() {   # MIN ACTUAL [what]
+    [[ $2 =~ ^[0-9]+$ ]] && (($2 >= $1)) || fail "${3:-value}: expected an integer >= $1, got '$(_show "$2")'"
+}
+
+# run CMD...: run it, capturing RC, OUT and ERR (trailing newlines stripped); logs a line.
+run() {
+    "$@" >"$T/.out" 2>"$T/.err"
+    RC=$?
+    OUT=$(<"$T/.out")
+    ERR=$(<"$T/.err")
+    note "\$ $(_cmdline "$@") -> rc=$RC out='$(_show "$OUT")'${ERR:+ err='$(_show "$ERR")'}"
+    return 0
+}
+_cmdline() {
+    local a s=""
+    for a in "$@"; do s+="${s:+ }$(printf '%q' "$a")"; done
+    printf '%s' "$s"
+}
+
+# assert_exit CODE CMD...: run CMD (see run), fail unless it exits CODE.
+assert_exit() {
+    local want=$1
+    shift
+    run "$@"
+    [[ $RC == "$want" ]] || fail "$(_cmdline "$@"): expected exit $want, got $RC (stdout '$(_show "$OUT")', stderr '$(_show "$ERR")')"
+}
+
+# wait_for [-t SECS] [-m WHAT] CMD...: poll CMD every 0.1 s until it succeeds; fail at the
+# deadline (E2E_WAIT seconds by default, times E2E_SCALE).
+wait_for() {
+    local secs=$E2E_WAIT what=""
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+        -t) secs=$2; shift 2 ;;
+        -m) what=$2; shift 2 ;;
+        *) break ;;
+        esac
+    done
+    [[ -n $what ]] || what=$(_cmdline "$@")
+    local deadline=$(( $(_now_ms) + secs * E2E_SCALE * 1000 )) tries=0
+    while :; do
+        tries=$((tries + 1))
+        if "$@" >"$T/.wait.out" 2>&1; then
+            note "waited for: $what ($tries tries)"
+            return 0
+        fi
+        if (( $(_now_ms) > deadline )); then
+            fail "timed out after $((secs * E2E_SCALE)) s waiting for: $what (last: '$(_show "$(<"$T/.wait.out")")')"
+        fi
+        sleep 0.1
+    done
+}
+_now_ms() { local t=${EPOCHREALTIME/./}; printf '%s' "$((t / 1000))"; }
+
+# ---- program numbers --------------------------------------------------------
+
+# registered_progs: the distinct program numbers (decimal) registered with local rpcbind.
+registered_progs() { rpcinfo -p 127.0.0.1 2>/dev/null | awk 'NR > 1 { print $1 }' | sort -u; }
+is_registered() { registered_progs | grep -qx "$1"; }
+
+# alloc_progs: set PROG_BASE to a block of 16 program numbers none of which is registered.
+alloc_progs() {
+    local tries base reg p ok
+    for tries in $(seq 1 50); do
+        base=$(( 0x40000000 + (((RANDOM << 15) | RANDOM) % (0x20000000 / 16)) * 16 ))
+        reg=$(registered_progs) || fail "rpcinfo -p failed: is rpcbind running? (scripts/setup.sh starts it)"
+        ok=1
+        for ((p = base; p < base + 16; p++)); do
+            if grep -qx "$p" <<<"$reg"; then ok=0; break; fi
+        done
+        if ((ok)); then
+            PROG_BASE=$base
+            for ((p = base; p < base + 16; p++)); do
+                E2E_PROGS+=("$p")
+                [[ -n $E2E_RUN_DIR ]] && echo "$p" >>"$E2E_RUN_DIR/progs"
+            done
+            return 0
+        fi
+    done
+    fail "no free block of program numbers found"
+}
+
+# ---- processes ---------------------------------------------------------------
+
+alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+
+# reap PID SECS: wait up to SECS for our child PID to end and set REAPED to its exit status;
+# returns 1 if it is still alive.  (Not in a subshell: only the parent can wait.)
+REAPED=""
+reap() {
+    local pid=$1 deadline=$(( $(_now_ms) + $2 * 1000 ))
+    REAPED=""
+    while alive "$pid" && (( $(_now_ms) < deadline )); do sleep 0.05; done
+    alive "$pid" && return 1
+    REAPED=0
+    wait "$pid" 2>/dev/null || REAPED=$?
+    return 0
+}
+
+# rpc_up PROG: a NULL call to PROG version 1 over TCP succeeds.
+rpc_up() { timeout 5 rpcinfo -T tcp 127.0.0.1 "$1" 1 >/dev/null 2>&1; }
+
+# wait_registered PROG PID LOG WHAT SECS: until PROG answers; fail if PID dies first.
+wait_registered() {
+    local prog=$1 pid=$2 log=$3 what=$4 secs=${5:-20}
+    local deadline=$(( $(_now_ms) + secs * E2E_SCALE * 1000 ))
+    while ! rpc_up "$prog"; do
+        if ! alive "$pid"; then
+            reap "$pid" 1
+            fail "$what exited (status $REAPED) before registering: $(tail -n 5 "$log" | tr '\n' ' ')"
+        fi
+        (( $(_now_ms) > deadline )) && fail "$what not registered as $prog after $((secs * E2E_SCALE)) s: $(tail -n 5 "$log" | tr '\n' ' ')"
+        sleep 0.05
+    done
+}
+
+# ---- the cluster ---------------------------------------------------------------
+
+NREPL=0
+DATA=""
+DATASET="$SMALL_DATA"
+GOSSIP_MS=200
+START_SECS=20
+
+# start_cluster N [-g GOSSIP_MS] [-d DATASET_DIR|none] [-x K "REPLICA K ARGS"]...
+#               [-f "FRONT END ARGS"] [-t START_SECS] [-n (no front end)]
+# Starts replicas 0..N-1 on fresh data under $T/data and a front end, each registered with
+# rpcbind under freshly allocated program numbers.  Exports NREPL PROG_BASE FE_PROG DATA.
+start_cluster() {
+    local n=$1 with_fe=1 k
+    shift
+    local -A extra=()
+    local fe_extra=""
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+        -g) GOSSIP_MS=$2; shift 2 ;;
+        -d) DATASET=$2; shift 2 ;;
+        -x) extra[$2]=$3; shift 3 ;;
+        -f) fe_extra=$2; shift 2 ;;
+        -t) START_SECS=$2; shift 2 ;;
+        -n) with_fe=0; shift ;;
+        *) fail "start_cluster: bad option $1" ;;
+        esac
+    done
+    NREPL=$n
+    alloc_progs
+    FE_PROG=$((PROG_BASE + 15))
+    DATA="$T/data"
+    mkdir -p "$DATA"
+    export NREPL PROG_BASE FE_PROG DATA
+    for ((k = 0; k < n; k++)); do
+        REPL_ARGS[$k]=${extra[$k]:-}
+        _spawn_replica "$k"
+    done
+    for ((k = 0; k < n; k++)); do
+        wait_registered $((PROG_BASE + k)) "${REPL_PID[$k]}" "$T/replica-$k.log" "ratingd $k" "$START_SECS"
+    done
+    note "replicas up: programs $PROG_BASE..$((PROG_BASE + n - 1))"
+    if ((with_fe)); then start_fe $fe_extra; fi
+}
+
+_spawn_replica() {   # K [more args]
+    local k=$1
+    shift
+    # shellcheck disable=SC2086 # REPL_ARGS holds words
+    "$BIN/ratingd" --id "$k" --nreplicas "$NREPL" --replica-base "$PROG_BASE" \
+        --data-dir "$DATA" --movielens "$DATASET" --gossip-ms "$GOSSIP_MS" \
+        ${REPL_ARGS[$k]} "$@" </dev/null >>"$T/replica-$k.log" 2>&1 &
+    REPL_PID[$k]=$!
+    E2E_PIDS+=("$!")
+    note "started ratingd $k (pid $!): ${REPL_ARGS[$k]} $*"
+}
+
+# start_replica K [ARGS]: start replica K (again) and wait until it is registered.
+start_replica() {
+    local k=$1
+    shift
+    alive "${REPL_PID[$k]:-}" && fail "start_replica $k: it is still running"
+    _spawn_replica "$k" "$@"
+    wait_registered $((PROG_BASE + k)) "${REPL_PID[$k]}" "$T/replica-$k.log" "ratingd $k" "$START_SECS"
+}
+restart_replica() { start_replica "$@"; }
+
+# stop_replica K: SIGTERM; it must exit 0 and unregister.
+stop_replica() {
+    local k=$1 pid=${REPL_PID[$1]}
+    kill -TERM "$pid" 2>/dev/null
+    reap "$pid" $((10 * E2E_SCALE)) || fail "ratingd $k did not exit within $((10 * E2E_SCALE)) s of SIGTERM"
+    REPL_PID[$k]=""
+    [[ $REAPED == 0 ]] || fail "ratingd $k exited $REAPED after SIGTERM (expected 0)"
+    is_registered $((PROG_BASE + k)) && fail "ratingd $k still registered after a clean exit"
+    note "stopped ratingd $k"
+}
+
+# kill9_replica K: SIGKILL and reap (its registration stays behind, as after a crash).
+kill9_replica() {
+    local k=$1 pid=${REPL_PID[$1]}
+    kill -KILL "$pid" 2>/dev/null
+    reap "$pid" 5 || fail "ratingd $k survived SIGKILL"
+    REPL_PID[$k]=""
+    note "killed -9 ratingd $k (pid $pid)"
+}
+
+# start_fe [ARGS]: the front end at FE_PROG over replicas PROG_BASE..+NREPL-1.
+start_fe() {
+    FE_ARGS="$*"
+    "$BIN/ratingfe" --prog "$FE_PROG" --nreplicas "$NREPL" --replica-base "$PROG_BASE" \
+        "$@" </dev/null >>"$T/frontend.log" 2>&1 &
+    FE_PID=$!
+    E2E_PIDS+=("$!")
+    note "started ratingfe (pid $!) $*"
+    wait_registered "$FE_PROG" "$FE_PID" "$T/frontend.log" "ratingfe" "$START_SECS"
+}
+
+stop_fe() {
+    kill -TERM "$FE_PID" 2>/dev/null
+    reap "$FE_PID" $((10 * E2E_SCALE)) || fail "ratingfe did not exit within $((10 * E2E_SCALE)) s of SIGTERM"
+    FE_PID=""
+    [[ $REAPED == 0 ]] || fail "ratingfe exited $REAPED after SIGTERM (expected 0)"
+}
+
+# ---- the client ------------------------------------------------------------------
+
+# cli ARGS...: the client through the front end.  cli_r K ARGS...: directly at replica K.
+cli() { timeout -k 2 $((30 * E2E_SCALE)) "$BIN/rating" -H 127.0.0.1 -P "$FE_PROG" -t "$((CLIENT_MS * E2E_SCALE))" "$@"; }
+cli_r() {
+    local k=$1
+    shift
+    timeout -k 2 $((30 * E2E_SCALE)) "$BIN/rating" -r "127.0.0.1:$((PROG_BASE + k))" -t "$((CLIENT_MS * E2E_SCALE))" "$@"
+}
+
+# replica_has K USER MOVIE RATING: replica K answers `get USER MOVIE` with exactly RATING.
+replica_has() { local o; o=$(cli_r "$1" get "$2" "$3" 2>/dev/null) && [[ $o == "$4" ]]; }
+# replica_lacks K USER MOVIE: replica K answers `get` with "not found" (exit 1).
+replica_lacks() { cli_r "$1" get "$2" "$3" >/dev/null 2>&1; [[ $? == 1 ]]; }
+
+# parse_ok OUTPUT: OUTPUT must be "ok replica=K ts=[a,b,c]"; sets OK_REPLICA=K, OK_TS=a,b,c.
+parse_ok() {
+    [[ $1 =~ ^ok\ replica=([0-9]+)\ ts=\[([0-9,\ ]*)\]$ ]] || fail "expected 'ok replica=K ts=[...]', got '$(_show "$1")'"
+    OK_REPLICA=${BASH_REMATCH[1]}
+    OK_TS=${BASH_REMATCH[2]}
+}
+
+# get_status [K]: `rating status` through the front end (or directly at replica K) into
+# ST_ROWS (replica ids) and ST_STATE ST_RTS ST_VTS ST_LOG ST_PENDING ST_EXEC ST_RATINGS
+# ST_MOVIES ST_DIGEST indexed by replica id.  Columns are found by their header names
+# (replica, state, replica_ts, value_ts, log, pending, executed, ratings, movies, digest),
+# in that order when there is no header.  Returns non-zero if the client failed.
+declare -A ST_STATE=() ST_RTS=() ST_VTS=() ST_LOG=() ST_PENDING=() ST_EXEC=() ST_RATINGS=() ST_MOVIES=() ST_DIGEST=()
+ST_ROWS=()
+ST_RAW=""
+get_status() {
+    local out
+    if [[ $# -gt 0 ]]; then out=$(cli_r "$1" status 2>"$T/.status.err") || return 1
+    else out=$(cli status 2>"$T/.status.err") || return 1; fi
+    ST_RAW=$out
+    ST_STATE=() ST_RTS=() ST_VTS=() ST_LOG=() ST_PENDING=() ST_EXEC=() ST_RATINGS=() ST_MOVIES=() ST_DIGEST=()
+    ST_ROWS=()
+    local -A col=([replica]=0 [state]=1 [replicats]=2 [valuets]=3 [log]=4 [pending]=5 [executed]=6 [ratings]=7 [movies]=8 [digest]=9)
+    local line i name
+    local -a f
+    while IFS= read -r line; do
+        read -r -a f <<<"$line"
+        [[ ${#f[@]} -gt 0 ]] || continue
+        if [[ ${line,,} == *digest* && ! ${f[0]} =~ ^[0-9]+$ ]]; then
+            for i in "${!f[@]}"; do
+                name=${f[$i],,}
+                name=${name//[^a-z]/}
+                case $name in
+                id|replica|rep) col[replica]=$i ;;
+                state|status) col[state]=$i ;;
+                replicats|rts|replicatimestamp) col[replicats]=$i ;;
+                valuets|vts|valuetimestamp) col[valuets]=$i ;;
+                log|loglen|loglength) col[log]=$i ;;
+                pending) col[pending]=$i ;;
+                executed|exec) col[executed]=$i ;;
+                ratings|nratings) col[ratings]=$i ;;
+                movies|nmovies) col[movies]=$i ;;
+                digest|digesthex) col[digest]=$i ;;
+                esac
+            done
+            continue
+        fi
+        [[ ${f[${col[replica]}]:-} =~ ^[0-9]+$ ]] || continue
+        local k=${f[${col[replica]}]}
+        ST_ROWS+=("$k")
+        ST_STATE[$k]=${f[${col[state]}]:-}
+        ST_RTS[$k]=${f[${col[replicats]}]:-}
+        ST_VTS[$k]=${f[${col[valuets]}]:-}
+        ST_LOG[$k]=${f[${col[log]}]:-}
+        ST_PENDING[$k]=${f[${col[pending]}]:-}
+        ST_EXEC[$k]=${f[${col[executed]}]:-}
+        ST_RATINGS[$k]=${f[${col[ratings]}]:-}
+        ST_MOVIES[$k]=${f[${col[movies]}]:-}
+        ST_DIGEST[$k]=${f[${col[digest]}]:-}
+    done <<<"$out"
+    [[ ${#ST_ROWS[@]} -gt 0 ]]
+}
+
+# converged [K...]: the status of replicas K... (default all) shows them active, with one
+# digest, one replica timestamp and one value timestamp.
+converged() {
+    local -a ks=("$@")
+    local k
+    [[ ${#ks[@]} -gt 0 ]] || for ((k = 0; k < NREPL; k++)); do ks+=("$k"); done
+    get_status || return 1
+    local d=${ST_DIGEST[${ks[0]}]:-} r=${ST_RTS[${ks[0]}]:-} v=${ST_VTS[${ks[0]}]:-}
+    [[ -n $d && -n $r ]] || return 1
+    for k in "${ks[@]}"; do
+        [[ ${ST_STATE[$k]:-} == active && ${ST_DIGEST[$k]:-} == "$d" && ${ST_RTS[$k]:-} == "$r" && ${ST_VTS[$k]:-} == "$v" ]] || return 1
+    done
+    return 0
+}
+
+# assert_converged [K...]: wait until converged, then return with ST_* filled.
+assert_converged() { wait_for -m "replicas ${*:-all} converged (digests and timestamps equal)" converged "$@"; get_status || fail "status failed"; }
+
+# ---- cleanup ---------------------------------------------------------------------
+
+# _tagged_pids TAG-PREFIX: pids of live processes whose environment has E2E_PROC_TAG=TAG...
+_tagged_pids() {
+    local p kv
+    for p in /proc/[0-9]*; do
+        p=${p#/proc/}
+        [[ $p == "$$" || $p == "$BASHPID" ]] && continue
+        while IFS= read -r -d '' kv; do
+            if [[ $kv == "E2E_PROC_TAG=$1"* ]]; then echo "$p"; break; fi
+        done 2>/dev/null <"/proc/$p/environ"
+    done 2>/dev/null
+}
+
+_e2e_cleanup() {
+    local rc=$? problems="" pid k
+    trap - EXIT INT TERM
+    set +e
+    unset E2E_PROC_TAG
+    # The front end first, then every replica at once (each runs a last gossip round).
+    if [[ -n $FE_PID ]] && alive "$FE_PID"; then
+        kill -TERM "$FE_PID" 2>/dev/null
+        if reap "$FE_PID" $((10 * E2E_SCALE)); then
+            [[ $REAPED != 0 ]] && problems+="ratingfe exited $REAPED after SIGTERM; "
+        else
+            problems+="ratingfe ignored SIGTERM for $((10 * E2E_SCALE)) s; "
+        fi
+    fi
+    local -a term=()
+    for k in "${!REPL_PID[@]}"; do
+        pid=${REPL_PID[$k]}
+        if [[ -n $pid ]] && alive "$pid"; then kill -TERM "$pid" 2>/dev/null; term+=("$k:$pid"); fi
+    done
+    local e
+    for e in "${term[@]}"; do
+        k=${e%%:*} pid=${e#*:}
+        if reap "$pid" $((10 * E2E_SCALE)); then
+            [[ $REAPED != 0 ]] && problems+="ratingd $k exited $REAPED after SIGTERM; "
+        else
+            kill -KILL "$pid" 2>/dev/null
+            reap "$pid" 5
+            problems+="ratingd $k ignored SIGTERM for $((10 * E2E_SCALE)) s; "
+        fi
+    done
+    for pid in "${E2E_PIDS[@]}"; do
+        alive "$pid" && { kill -KILL "$pid" 2>/dev/null; reap "$pid" 5; }
+    done
+    # Anything else this test started and lost track of (clients, helpers).
+    local -a stray
+    mapfile -t stray < <(_tagged_pids "$E2E_TAG_VALUE")
+    if [[ ${#stray[@]} -gt 0 ]]; then
+        for pid in "${stray[@]}"; do
+            note "stray process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+            kill -KILL "$pid" 2>/dev/null
+        done
+    fi
+    # Registrations: servers that exited cleanly unregistered; kill -9 leaves them behind.
+    local reg p
+    reg=$(registered_progs)
+    for p in "${E2E_PROGS[@]}"; do
+        if grep -qx "$p" <<<"$reg"; then
+            rpcinfo -d "$p" 1 >/dev/null 2>&1
+            note "unregistered leftover program $p"
+        fi
+    done
+    # Sanitizer reports in any server log.
+    local f
+    for f in "$T"/*.log; do
+        [[ -f $f ]] || continue
+        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|ThreadSanitizer' "$f"; then
+            problems+="sanitizer report in $(basename "$f"); "
+            grep -E -m3 -A5 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | sed 's/^/    /'
+        fi
+    done
+    if [[ -n $problems ]]; then
+        note "cleanup: $problems"
+        if [[ $rc == 0 ]]; then
+            rc=1
+            [[ -n $E2E_RUN_DIR ]] && printf '%s\n' "at cleanup: $problems" >"$E2E_RUN_DIR/$TEST_NAME.reason"
+        fi
+    fi
+    if [[ $rc == 0 || $rc == 77 ]] && [[ -z ${E2E_KEEP:-} ]]; then
+        rm -rf "$T"
+    else
+        note "kept $T"
+        [[ -n $E2E_RUN_DIR ]] && echo "$T" >"$E2E_RUN_DIR/$TEST_NAME.tmp"
+    fi
+    exit "$rc"
+}
+trap _e2e_cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+command -v rpcinfo >/dev/null || fail "rpcinfo not found (scripts/setup.sh installs rpcbind)"
+for _b in ratingd ratingfe rating; do
+    [[ -x $BIN/$_b ]] || fail "$BIN/$_b is not built"
+done
+unset _b
+note "temp dir $T"
