@@ -36,6 +36,7 @@ FE_LIB     := $(patsubst %.c,$(BUILD)/%.o,$(filter-out frontend/main.c,$(wildcar
 CLIENT_LIB := $(patsubst %.c,$(BUILD)/%.o,$(filter-out client/main.c,$(wildcard client/*.c)))
 
 PROGS := $(BIN)/ratingd $(BIN)/ratingfe $(BIN)/rating
+BENCH := $(BIN)/ratingbench
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all demo test unit e2e asan deps clean bench
@@ -67,6 +68,10 @@ $(BIN)/rating: $(BUILD)/client/main.o $(CLIENT_LIB) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BIN)/ratingbench: $(BUILD)/bench/ratingbench.o $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 # Unit tests link the library part of every program (not the mains).
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SERVER_LIB) $(FE_LIB) $(CLIENT_LIB) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -90,6 +95,10 @@ asan: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BIN=$(abspath $(BIN)) scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH)
+	@BIN=$(abspath $(BIN)) scripts/bench.sh
 
 clean:
 	rm -rf build build-asan
