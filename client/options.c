@@ -1,0 +1,134 @@
+/* options.c -- getopt_long over the options before the command. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rating.h"
+#include "rpcutil.h"
+#include "session.h"
+
+enum { OPT_UID = 256 };
+
+static int set_host(cli_options_t *o, const char *host, char *err, size_t errlen)
+{
+    if (!*host || strlen(host) >= sizeof o->target.host) {
+        snprintf(err, errlen, "host name '%s' is empty or too long", host);
+        return -1;
+    }
+    snprintf(o->target.host, sizeof o->target.host, "%s", host);
+    return 0;
+}
+
+static int set_prog(cli_options_t *o, const char *s, const char *from, char *err, size_t errlen)
+{
+    if (rpc_parse_prog(s, &o->target.prog) < 0) {
+        snprintf(err, errlen, "%s: '%s' is not a program number (decimal or 0x-hex)", from, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* --replica HOST:PROG */
+static int set_replica(cli_options_t *o, const char *s, char *err, size_t errlen)
+{
+    cluster_t c;
+    char why[256];
+    if (cluster_parse(&c, s, why, sizeof why) < 0 || c.n != 1) {
+        snprintf(err, errlen, "--replica '%s': %s", s, c.n > 1 ? "give one HOST:PROG" : why);
+        return -1;
+    }
+    snprintf(o->target.host, sizeof o->target.host, "%s", c.rep[0].host);
+    o->target.prog = c.rep[0].prog;
+    o->target.replica = true;
+    return 0;
+}
+
+static int set_timeout(cli_options_t *o, const char *s, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > CLI_MAX_TIMEOUT_MS) {
+        snprintf(err, errlen, "--timeout '%s': give milliseconds from 1 to %d", s,
+                 CLI_MAX_TIMEOUT_MS);
+        return -1;
+    }
+    o->target.timeout_ms = (int)v;
+    return 0;
+}
+
+static int set_uid(cli_options_t *o, const char *s, char *err, size_t errlen)
+{
+    if (cli_uid_parse(s, &o->uid) < 0) {
+        snprintf(err, errlen, "--uid '%s': give ORIGIN:SEQ, two decimal numbers, ORIGIN not 0",
+                 s);
+        return -1;
+    }
+    o->has_uid = true;
+    return 0;
+}
+
+static int from_env(cli_options_t *o, char *err, size_t errlen)
+{
+    const char *v;
+    if ((v = getenv("RATING_HOST")) && *v && set_host(o, v, err, errlen) < 0)
+        return -1;
+    if ((v = getenv("RATING_PROG")) && *v && set_prog(o, v, "RATING_PROG", err, errlen) < 0)
+        return -1;
+    if ((v = getenv("RATING_SESSION")) && *v)
+        o->session_file = v;
+    return 0;
+}
+
+static int one_option(cli_options_t *o, int c, char **argv, char *err, size_t errlen)
+{
+    switch (c) {
+    case 'H': return set_host(o, optarg, err, errlen);
+    case 'P': return set_prog(o, optarg, "--prog", err, errlen);
+    case 'r': return set_replica(o, optarg, err, errlen);
+    case 's':
+        if (!*optarg)
+            snprintf(err, errlen, "--session needs a file name");
+        o->session_file = optarg;
+        return *optarg ? 0 : -1;
+    case 't': return set_timeout(o, optarg, err, errlen);
+    case OPT_UID: return set_uid(o, optarg, err, errlen);
+    case 'h': o->help = true; return 0;
+    case 'V': o->version = true; return 0;
+    case ':': snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]); return -1;
+    default:
+        if (strncmp(argv[optind - 1], "--", 2) == 0)
+            snprintf(err, errlen, "unknown or ambiguous option '%s'", argv[optind - 1]);
+        else
+            snprintf(err, errlen, "unknown option '-%c'", optopt);
+        return -1;
+    }
+}
+
+int cli_options_parse(int argc, char **argv, cli_options_t *o, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"host", required_argument, 0, 'H'},    {"prog", required_argument, 0, 'P'},
+        {"replica", required_argument, 0, 'r'}, {"session", required_argument, 0, 's'},
+        {"timeout", required_argument, 0, 't'}, {"uid", required_argument, 0, OPT_UID},
+        {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    snprintf(o->target.host, sizeof o->target.host, "localhost");
+    o->target.prog = RATING_FRONTEND;
+    o->target.timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+    if (from_env(o, err, errlen) < 0)
+        return -1;
+    optind = 0; /* GNU: start over (the shell and the tests parse more than once) */
+    opterr = 0; /* our own messages, which start "rating: " */
+    int c;
+    while ((c = getopt_long(argc, argv, "+:H:P:r:s:t:hV", longopts, NULL)) != -1)
+        if (one_option(o, c, argv, err, errlen) < 0)
+            return -1;
+    o->first = optind;
+    return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * options.h -- the options before the command: where the service is, the
+ * session file, the RPC timeout, a fixed update id.  Defaults come first,
+ * then the environment (RATING_HOST, RATING_PROG, RATING_SESSION), then the
+ * command line.  Parsing stops at the first word that is not an option:
+ * that is the command.
+ */
+#ifndef RATINGD_CLI_OPTIONS_H
+#define RATINGD_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+
+#define CLI_DEFAULT_TIMEOUT_MS 10000
+#define CLI_MAX_TIMEOUT_MS 3600000
+
+typedef struct cli_options {
+    cli_target_t target;
+    const char *session_file;   /* NULL: none */
+    bool has_uid;
+    upd_id_t uid;
+    bool help;
+    bool version;
+    int first;                  /* argv index of the command (argc: none) */
+} cli_options_t;
+
+/* Returns 0, or -1 with a message in err (a usage error). */
+int cli_options_parse(int argc, char **argv, cli_options_t *o, char *err, size_t errlen);
+
+#endif

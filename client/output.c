@@ -1,0 +1,152 @@
+/* output.c -- formatting of answers. */
+#include "output.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "record.h"
+#include "validate.h"
+
+char *cli_format_average(uint64_t sum_halves, uint32_t n, char *buf, size_t len)
+{
+    if (n == 0) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    /* stars = sum_halves / (2n); in integers, so no rounding surprises. */
+    uint64_t d = 2 * (uint64_t)n;
+    uint64_t whole = sum_halves / d, rem = sum_halves % d;
+    uint64_t cents = (rem * 100 + n) / d; /* + d/2 rounds half up */
+    if (cents >= 100) {
+        whole++;
+        cents -= 100;
+    }
+    snprintf(buf, len, "%" PRIu64 ".%02" PRIu64, whole, cents);
+    return buf;
+}
+
+char *cli_format_vts(const rt_vts *v, char *buf, size_t len)
+{
+    vts_t t;
+    if (vts_from_xdr(&t, v) != RT_OK)
+        snprintf(buf, len, "?");
+    else
+        vts_format(&t, buf, len);
+    return buf;
+}
+
+const char *cli_state_text(rt_state st)
+{
+    switch (st) {
+    case ST_ACTIVE: return "active";
+    case ST_OVERLOADED: return "overloaded";
+    case ST_OFFLINE: return "offline";
+    case ST_RECOVERING: return "recovering";
+    case ST_UNREACHABLE: return "unreachable";
+    }
+    return "unknown";
+}
+
+/* A string from the service, with control characters (tabs, newlines)
+ * shown as '?', so that one answer stays one line. */
+static void put_clean(FILE *f, const char *s)
+{
+    for (; s && *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+void cli_print_movie(FILE *f, const rt_movie_info *m)
+{
+    char avg[32];
+    fprintf(f, "id: %u\ntitle: ", m->movie);
+    put_clean(f, m->title);
+    fputs("\ngenres: ", f);
+    put_clean(f, m->genres);
+    fprintf(f, "\naverage: %s\nratings: %u\n",
+            cli_format_average(m->sum_halves, m->nratings, avg, sizeof avg), m->nratings);
+}
+
+void cli_print_match(FILE *f, const rt_movie_info *m)
+{
+    char avg[32];
+    fprintf(f, "%u\t", m->movie);
+    put_clean(f, m->title);
+    fputc('\t', f);
+    put_clean(f, m->genres);
+    fprintf(f, "\t%s\t%u\n", cli_format_average(m->sum_halves, m->nratings, avg, sizeof avg),
+            m->nratings);
+}
+
+void cli_print_user_rating(FILE *f, const rt_user_rating *r)
+{
+    char h[8];
+    fprintf(f, "%u\t%s\n", r->movie, halves_format(r->halves, h));
+}
+
+void cli_print_rating(FILE *f, uint32_t halves)
+{
+    char h[8];
+    fprintf(f, "%s\n", halves_format(halves, h));
+}
+
+void cli_print_ok(FILE *f, uint32_t replica, const rt_vts *ts)
+{
+    char buf[VTS_MAX * 22 + 4];
+    fprintf(f, "ok replica=%u ts=%s\n", replica, cli_format_vts(ts, buf, sizeof buf));
+}
+
+/* ---- the status table ----------------------------------------------- */
+
+enum { NCOL = 10, CELL = VTS_MAX * 22 + 4 };
+
+static const char *const header[NCOL] = {"replica", "state",   "replica_ts", "value_ts",
+                                         "log",     "pending", "executed",   "ratings",
+                                         "movies",  "digest"};
+
+static void row_cells(const rt_status_res *r, char c[NCOL][CELL])
+{
+    snprintf(c[0], CELL, "%u", r->replica);
+    snprintf(c[1], CELL, "%s", cli_state_text(r->state));
+    if (r->state == ST_UNREACHABLE) {
+        for (int i = 2; i < NCOL; i++)
+            snprintf(c[i], CELL, "-");
+        return;
+    }
+    cli_format_vts(&r->replica_ts, c[2], CELL);
+    cli_format_vts(&r->value_ts, c[3], CELL);
+    snprintf(c[4], CELL, "%u", r->log_len);
+    snprintf(c[5], CELL, "%u", r->pending);
+    snprintf(c[6], CELL, "%" PRIu64, (uint64_t)r->executed);
+    snprintf(c[7], CELL, "%" PRIu64, (uint64_t)r->nratings);
+    snprintf(c[8], CELL, "%u", r->nmovies);
+    snprintf(c[9], CELL, "%016" PRIx64, (uint64_t)r->digest);
+}
+
+static void print_row(FILE *f, const char *const cells[NCOL], const size_t width[NCOL])
+{
+    for (int i = 0; i < NCOL - 1; i++)
+        fprintf(f, "%-*s  ", (int)width[i], cells[i]);
+    fprintf(f, "%s\n", cells[NCOL - 1]);
+}
+
+void cli_print_status(FILE *f, const rt_status_res *rows, size_t n)
+{
+    char c[NCOL][CELL];
+    const char *cells[NCOL];
+    size_t width[NCOL];
+    for (int i = 0; i < NCOL; i++)
+        width[i] = strlen(header[i]);
+    for (size_t r = 0; r < n; r++) {
+        row_cells(&rows[r], c);
+        for (int i = 0; i < NCOL; i++)
+            if (strlen(c[i]) > width[i])
+                width[i] = strlen(c[i]);
+    }
+    print_row(f, header, width);
+    for (size_t r = 0; r < n; r++) {
+        row_cells(&rows[r], c);
+        for (int i = 0; i < NCOL; i++)
+            cells[i] = c[i];
+        print_row(f, cells, width);
+    }
+}
