@@ -95,20 +95,24 @@ static int parse_get(char *const a[], int n, cli_cmd_t *c, char *err, size_t len
 /* search TEXT...: the words joined by single spaces. */
 static int parse_search(char *const a[], int n, cli_cmd_t *c, char *err, size_t len)
 {
-    char buf[RT_MAX_TITLE + 2];
-    size_t off = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && off < sizeof buf; i++)
-        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", i ? " " : "", a[i]);
-    if (off >= sizeof buf - 1) {
-        snprintf(err, len, "search text is longer than %d bytes", RT_MAX_TITLE);
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += strlen(a[i]) + (i > 0);
+    if (total > RT_MAX_TITLE) {
+        snprintf(err, len, "search text is longer than %d bytes (it has %zu)", RT_MAX_TITLE,
+                 total);
         return -1;
     }
-    if (buf[0] == '\0' || has_control(buf)) {
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(c->pattern, " ");
+        strcat(c->pattern, a[i]);
+    }
+    if (c->pattern[0] == '\0' || has_control(c->pattern)) {
         snprintf(err, len, "search text must be non-empty, without control characters");
         return -1;
     }
-    return text_arg(buf, "search text", c->pattern, sizeof c->pattern, err, len);
+    return 0;
 }
 
 static int parse_rate(char *const a[], int n, cli_cmd_t *c, char *err, size_t len)
