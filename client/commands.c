@@ -45,6 +45,7 @@ static int query(cli_session_t *s, const rt_query *q, rt_query_res *r, const cha
                  const char *missing)
 {
     rt_query_args a = {.q = *q};
+    memset(r, 0, sizeof *r);
     if (vts_to_xdr(&a.prev, &s->prev) < 0) {
         cli_error("out of memory");
         return CLI_UNAVAILABLE;
@@ -86,6 +87,7 @@ static int update(cli_session_t *s, bool submit, const op_t *op, rt_update_res *
 {
     rt_update_args a;
     memset(&a, 0, sizeof a);
+    memset(r, 0, sizeof *r);
     upd_id_t id = cli_session_next_uid(s, op);
     a.uid.origin = id.origin;
     a.uid.seq = id.seq;
@@ -142,8 +144,8 @@ static int run_search(cli_session_t *s, const cli_cmd_t *c)
             cli_error("%s", missing);
             rc = CLI_NOT_FOUND;
         } else if (n >= RT_MAX_MATCHES) {
-            cli_error("note: only the first %u matches are shown; a longer TEXT narrows the "
-                      "search", n);
+            cli_error("note: an answer holds at most %u matches, so there may be more; a "
+                      "longer TEXT narrows the search", n);
         }
     }
     xdr_free(RPC_XDR(xdr_rt_query_res), (char *)&r);
