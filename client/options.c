@@ -41,9 +41,8 @@ static int set_replica(cli_options_t *o, const char *s, char *err, size_t errlen
         snprintf(err, errlen, "--replica '%s': %s", s, c.n > 1 ? "give one HOST:PROG" : why);
         return -1;
     }
-    snprintf(o->target.host, sizeof o->target.host, "%s", c.rep[0].host);
-    o->target.prog = c.rep[0].prog;
-    o->target.replica = true;
+    o->replica = c.rep[0];
+    o->has_replica = true;
     return 0;
 }
 
@@ -130,5 +129,10 @@ int cli_options_parse(int argc, char **argv, cli_options_t *o, char *err, size_t
         if (one_option(o, c, argv, err, errlen) < 0)
             return -1;
     o->first = optind;
+    if (o->has_replica) {
+        snprintf(o->target.host, sizeof o->target.host, "%s", o->replica.host);
+        o->target.prog = o->replica.prog;
+        o->target.replica = true;
+    }
     return 0;
 }

@@ -17,7 +17,9 @@
 #define CLI_MAX_TIMEOUT_MS 3600000
 
 typedef struct cli_options {
-    cli_target_t target;
+    cli_target_t target;        /* the front end, or the replica of --replica */
+    bool has_replica;
+    endpoint_t replica;         /* --replica, which beats -H and -P in any order */
     const char *session_file;   /* NULL: none */
     bool has_uid;
     upd_id_t uid;

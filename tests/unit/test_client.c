@@ -309,6 +309,13 @@ static void test_options_defaults_and_values(void **state)
     assert_int_equal(o.target.prog, 0x40000001);
     assert_int_equal(o.target.timeout_ms, 5);
     assert_string_equal(longs[o.first], "status");
+
+    /* --replica beats -H and -P whatever their order */
+    char *mixed[] = {"rating", "-r", "r1:0x40000005", "-P", "0x40000099", "-H", "fe", "status"};
+    assert_int_equal(opts(&o, err, ARGC(mixed), mixed), 0);
+    assert_true(o.target.replica);
+    assert_string_equal(o.target.host, "r1");
+    assert_int_equal(o.target.prog, 0x40000005);
 }
 
 static void test_options_stop_at_command(void **state)
