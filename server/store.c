@@ -1,0 +1,874 @@
+/*
+ * store.c -- a replica's durable state in SQLite (see store.h).
+ *
+ * Tables (readable with the sqlite3 tool, docs/operations.md):
+ *   meta(key, value)                     format, replica id, timestamps, counters
+ *   movies(movie, title, genres, nratings, sum_halves)
+ *   ratings(user, movie, halves, stamp, uid_origin, uid_seq)   halves 0 = deleted
+ *   executed(uid_origin, uid_seq, ts, movie)
+ *   log(origin, seq, ts, prev, uid_origin, uid_seq, stamp, kind, user, movie,
+ *       halves, title, genres, applied)
+ *
+ * Counters (live ratings, movies, executed rows) and the digest are kept
+ * in memory and written to meta in the same transaction as the change, so
+ * STATUS costs nothing and the numbers survive a crash with the data.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "csv.h"
+
+#define STORE_FORMAT 1
+
+enum stmt_id {
+    S_META_GET, S_META_PUT,
+    S_MOVIE_GET, S_MOVIE_PUT, S_MOVIE_STATS, S_TITLE_SEARCH,
+    S_RATING_GET, S_RATING_PUT, S_USER_PAGE, S_USER_COUNT,
+    S_EXEC_GET, S_EXEC_PUT,
+    S_LOG_PUT, S_LOG_DEL, S_LOG_ALL,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [S_MOVIE_GET] = "SELECT movie, title, genres, nratings, sum_halves FROM movies WHERE movie = ?1",
+    [S_MOVIE_PUT] = "INSERT OR IGNORE INTO movies(movie, title, genres, nratings, sum_halves) "
+                    "VALUES (?1, ?2, ?3, 0, 0)",
+    [S_MOVIE_STATS] = "UPDATE movies SET nratings = nratings + ?2, sum_halves = sum_halves + ?3 "
+                      "WHERE movie = ?1",
+    [S_TITLE_SEARCH] = "SELECT movie, title, genres, nratings, sum_halves FROM movies "
+                       "WHERE title LIKE ?1 ESCAPE '\\' ORDER BY movie LIMIT ?2",
+    [S_RATING_GET] = "SELECT halves, stamp, uid_origin, uid_seq FROM ratings "
+                     "WHERE user = ?1 AND movie = ?2",
+    [S_RATING_PUT] = "INSERT OR REPLACE INTO ratings(user, movie, halves, stamp, uid_origin, "
+                     "uid_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_USER_PAGE] = "SELECT movie, halves FROM ratings WHERE user = ?1 AND halves > 0 "
+                    "ORDER BY movie LIMIT ?2 OFFSET ?3",
+    [S_USER_COUNT] = "SELECT COUNT(*) FROM ratings WHERE user = ?1 AND halves > 0",
+    [S_EXEC_GET] = "SELECT ts, movie FROM executed WHERE uid_origin = ?1 AND uid_seq = ?2",
+    [S_EXEC_PUT] = "INSERT OR IGNORE INTO executed(uid_origin, uid_seq, ts, movie) "
+                   "VALUES (?1, ?2, ?3, ?4)",
+    [S_LOG_PUT] = "INSERT OR REPLACE INTO log(origin, seq, ts, prev, uid_origin, uid_seq, stamp, "
+                  "kind, user, movie, halves, title, genres, applied) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [S_LOG_DEL] = "DELETE FROM log WHERE origin = ?1 AND seq = ?2",
+    [S_LOG_ALL] = "SELECT origin, seq, ts, prev, uid_origin, uid_seq, stamp, kind, user, movie, "
+                  "halves, title, genres, applied FROM log ORDER BY origin, seq",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE IF NOT EXISTS movies(movie INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+    " genres TEXT NOT NULL, nratings INTEGER NOT NULL, sum_halves INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ratings(user INTEGER NOT NULL, movie INTEGER NOT NULL,"
+    " halves INTEGER NOT NULL, stamp INTEGER NOT NULL, uid_origin INTEGER NOT NULL,"
+    " uid_seq INTEGER NOT NULL, PRIMARY KEY(user, movie)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS executed(uid_origin INTEGER NOT NULL, uid_seq INTEGER NOT NULL,"
+    " ts TEXT NOT NULL, movie INTEGER NOT NULL, PRIMARY KEY(uid_origin, uid_seq)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS log(origin INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " ts TEXT NOT NULL, prev TEXT NOT NULL, uid_origin INTEGER NOT NULL, uid_seq INTEGER NOT NULL,"
+    " stamp INTEGER NOT NULL, kind INTEGER NOT NULL, user INTEGER, movie INTEGER, halves INTEGER,"
+    " title TEXT, genres TEXT, applied INTEGER NOT NULL, PRIMARY KEY(origin, seq));";
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[S_COUNT];
+    uint32_t n;
+    bool is_new;
+    store_counts_t counts;
+    char err[512];
+};
+
+/* ---- errors and small helpers ---------------------------------------- */
+
+static int fail(store_t *s, const char *what)
+{
+    snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+const char *store_errmsg(store_t *s) { return s->err; }
+
+static sqlite3_stmt *stmt(store_t *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->st[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* Run a statement that returns no rows. */
+static int step_done(store_t *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+static void bind_u64(sqlite3_stmt *st, int i, uint64_t v) { sqlite3_bind_int64(st, i, (int64_t)v); }
+static uint64_t col_u64(sqlite3_stmt *st, int i) { return (uint64_t)sqlite3_column_int64(st, i); }
+
+static void bind_vts(sqlite3_stmt *st, int i, const vts_t *v)
+{
+    char buf[VTS_MAX * 21 + 4];
+    sqlite3_bind_text(st, i, vts_format(v, buf, sizeof buf), -1, SQLITE_TRANSIENT);
+}
+
+static int col_vts(sqlite3_stmt *st, int i, vts_t *v)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? vts_parse(v, t) : -1;
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", t ? t : "");
+}
+
+/* ---- meta ------------------------------------------------------------ */
+
+static int meta_put_text(store_t *s, const char *key, const char *val)
+{
+    sqlite3_stmt *st = stmt(s, S_META_PUT);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, val, -1, SQLITE_TRANSIENT);
+    return step_done(s, st, "write meta");
+}
+
+static int meta_put_u64(store_t *s, const char *key, uint64_t val)
+{
+    sqlite3_stmt *st = stmt(s, S_META_PUT);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    bind_u64(st, 2, val);
+    return step_done(s, st, "write meta");
+}
+
+/* 1 and the value, 0 if absent, -1 on error. */
+static int meta_get_u64(store_t *s, const char *key, uint64_t *val)
+{
+    sqlite3_stmt *st = stmt(s, S_META_GET);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *val = col_u64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, "read meta");
+}
+
+static int meta_get_text(store_t *s, const char *key, char *buf, size_t cap)
+{
+    sqlite3_stmt *st = stmt(s, S_META_GET);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        col_text(st, 0, buf, cap);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, "read meta");
+}
+
+static int save_counts(store_t *s)
+{
+    if (meta_put_u64(s, "nratings", s->counts.nratings) < 0 ||
+        meta_put_u64(s, "nmovies", s->counts.nmovies) < 0 ||
+        meta_put_u64(s, "executed", s->counts.executed) < 0 ||
+        meta_put_u64(s, "digest", s->counts.digest) < 0)
+        return -1;
+    return 0;
+}
+
+static int load_counts(store_t *s)
+{
+    uint64_t v = 0;
+    memset(&s->counts, 0, sizeof s->counts);
+    if (meta_get_u64(s, "nratings", &s->counts.nratings) < 0 ||
+        meta_get_u64(s, "nmovies", &v) < 0 ||
+        meta_get_u64(s, "executed", &s->counts.executed) < 0 ||
+        meta_get_u64(s, "digest", &s->counts.digest) < 0)
+        return -1;
+    s->counts.nmovies = (uint32_t)v;
+    return 0;
+}
+
+/* ---- digest ---------------------------------------------------------- */
+
+/* splitmix64 finaliser: a good 64-bit mixer. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static uint64_t hash_str(uint64_t h, const char *p)
+{
+    for (; *p; p++)
+        h = mix64(h ^ (unsigned char)*p);
+    return h;
+}
+
+/* The digest is a sum of per-row hashes, so it does not depend on the
+ * order rows were written in and can be kept up to date row by row. */
+static uint64_t rating_hash(uint32_t user, uint32_t movie, uint32_t halves)
+{
+    return mix64(mix64(((uint64_t)user << 32) | movie) ^ halves);
+}
+
+static uint64_t movie_hash(uint32_t movie, const char *title, const char *genres)
+{
+    return hash_str(hash_str(mix64(0x6d6f766965ULL ^ movie), title), genres);
+}
+
+/* ---- open / close ---------------------------------------------------- */
+
+static int exec(store_t *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf(s->err, sizeof s->err, "%s", msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+static int check_dir_writable(const char *path, char *err, size_t errlen)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    if (access(dir, W_OK) != 0) {
+        snprintf(err, errlen, "data directory %s is not writable: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The stored identity must match: a database of another replica, or of a
+ * cluster of another size, would corrupt the replica silently. */
+static int check_identity(store_t *s, uint32_t id, uint32_t n, const char *path, char *err,
+                          size_t errlen)
+{
+    uint64_t fmt = 0, sid = 0, sn = 0;
+    int have = meta_get_u64(s, "format", &fmt);
+    if (have < 0 || meta_get_u64(s, "replica_id", &sid) < 0 ||
+        meta_get_u64(s, "nreplicas", &sn) < 0) {
+        snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
+        return -1;
+    }
+    if (have == 0) { /* new database */
+        if (exec(s, "BEGIN") < 0 || meta_put_u64(s, "format", STORE_FORMAT) < 0 ||
+            meta_put_u64(s, "replica_id", id) < 0 || meta_put_u64(s, "nreplicas", n) < 0 ||
+            exec(s, "COMMIT") < 0) {
+            snprintf(err, errlen, "cannot initialise %s: %s", path, s->err);
+            return -1;
+        }
+        s->is_new = true;
+        return 0;
+    }
+    if (fmt > STORE_FORMAT) {
+        snprintf(err, errlen, "%s has format %llu, newer than this ratingd (%d)", path,
+                 (unsigned long long)fmt, STORE_FORMAT);
+        return -1;
+    }
+    if (sid != id || sn != n) {
+        snprintf(err, errlen,
+                 "%s belongs to replica %llu of %llu, not replica %u of %u: wrong --id, "
+                 "--data-dir or replica list",
+                 path, (unsigned long long)sid, (unsigned long long)sn, id, n);
+        return -1;
+    }
+    uint64_t imported = 0;
+    if (meta_get_u64(s, "imported", &imported) < 0)
+        return -1;
+    char buf[8];
+    int saved = meta_get_text(s, "replica_ts", buf, sizeof buf);
+    s->is_new = !imported && saved == 0;
+    return 0;
+}
+
+static int open_db(store_t *s, const char *path, enum store_sync sync, char *err, size_t errlen)
+{
+    bool mem = strcmp(path, ":memory:") == 0;
+    if (!mem && check_dir_writable(path, err, errlen) < 0)
+        return -1;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "");
+        return -1;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas, "%s PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;",
+             mem ? "" : "PRAGMA journal_mode=WAL;", sync == STORE_SYNC_FULL ? "FULL" : "OFF");
+    if (exec(s, pragmas) < 0 || exec(s, "PRAGMA quick_check") < 0 || exec(s, schema) < 0) {
+        snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
+        return -1;
+    }
+    return 0;
+}
+
+store_t *store_open(const char *path, uint32_t replica_id, uint32_t nreplicas,
+                    enum store_sync sync, char *err, size_t errlen)
+{
+    store_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->n = nreplicas;
+    if (open_db(s, path, sync, err, errlen) < 0)
+        goto fail;
+    for (int i = 0; i < S_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path,
+                     sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    if (check_identity(s, replica_id, nreplicas, path, err, errlen) < 0 || load_counts(s) < 0)
+        goto fail;
+    return s;
+fail:
+    store_close(s);
+    return NULL;
+}
+
+void store_close(store_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+bool store_is_new(store_t *s) { return s->is_new; }
+
+int store_begin(store_t *s) { return exec(s, "BEGIN IMMEDIATE"); }
+
+int store_commit(store_t *s)
+{
+    if (save_counts(s) < 0)
+        return -1;
+    return exec(s, "COMMIT");
+}
+
+void store_rollback(store_t *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    load_counts(s); /* the in-memory counters follow the data back */
+}
+
+/* ---- the value: last writer wins per (user, movie) -------------------- */
+
+struct rating_row {
+    uint32_t halves; /* 0: deleted */
+    uint64_t stamp;
+    upd_id_t uid;
+};
+
+static int rating_get(store_t *s, uint32_t user, uint32_t movie, struct rating_row *r)
+{
+    sqlite3_stmt *st = stmt(s, S_RATING_GET);
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_int64(st, 2, movie);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->halves = (uint32_t)sqlite3_column_int(st, 0);
+        r->stamp = col_u64(st, 1);
+        r->uid.origin = col_u64(st, 2);
+        r->uid.seq = col_u64(st, 3);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, "read rating");
+}
+
+static int movie_stats_add(store_t *s, uint32_t movie, int64_t dn, int64_t dsum)
+{
+    sqlite3_stmt *st = stmt(s, S_MOVIE_STATS);
+    sqlite3_bind_int64(st, 1, movie);
+    sqlite3_bind_int64(st, 2, dn);
+    sqlite3_bind_int64(st, 3, dsum);
+    return step_done(s, st, "update movie stats");
+}
+
+/* Write (user, movie) = halves (0 deletes) if (stamp, uid) is newer than
+ * what is there; keep counters, per-movie stats and digest in step. */
+static int rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halves,
+                        uint64_t stamp, const upd_id_t *uid)
+{
+    struct rating_row old = {0};
+    int have = rating_get(s, user, movie, &old);
+    if (have < 0)
+        return -1;
+    if (have && lww_cmp(stamp, uid, old.stamp, &old.uid) <= 0)
+        return 0; /* an older (or the same) write: the current one stays */
+    sqlite3_stmt *st = stmt(s, S_RATING_PUT);
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_int64(st, 2, movie);
+    sqlite3_bind_int(st, 3, (int)halves);
+    bind_u64(st, 4, stamp);
+    bind_u64(st, 5, uid->origin);
+    bind_u64(st, 6, uid->seq);
+    if (step_done(s, st, "write rating") < 0)
+        return -1;
+    int64_t dn = (halves > 0) - (have && old.halves > 0);
+    int64_t dsum = (int64_t)halves - (have ? (int64_t)old.halves : 0);
+    if ((dn || dsum) && movie_stats_add(s, movie, dn, dsum) < 0)
+        return -1;
+    s->counts.nratings += (uint64_t)dn;
+    if (have && old.halves)
+        s->counts.digest -= rating_hash(user, movie, old.halves);
+    if (halves)
+        s->counts.digest += rating_hash(user, movie, halves);
+    return 0;
+}
+
+static int movie_create(store_t *s, uint32_t movie, const char *title, const char *genres)
+{
+    sqlite3_stmt *st = stmt(s, S_MOVIE_PUT);
+    sqlite3_bind_int64(st, 1, movie);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, genres, -1, SQLITE_STATIC);
+    if (step_done(s, st, "create movie") < 0)
+        return -1;
+    if (sqlite3_changes(s->db) == 1) { /* new, not a repeat */
+        s->counts.nmovies++;
+        s->counts.digest += movie_hash(movie, title, genres);
+    }
+    return 0;
+}
+
+static int executed_put(store_t *s, const upd_id_t *uid, const vts_t *ts, uint32_t movie)
+{
+    if (uid_is_zero(uid))
+        return 0;
+    sqlite3_stmt *st = stmt(s, S_EXEC_PUT);
+    bind_u64(st, 1, uid->origin);
+    bind_u64(st, 2, uid->seq);
+    bind_vts(st, 3, ts);
+    sqlite3_bind_int64(st, 4, movie);
+    if (step_done(s, st, "record executed update") < 0)
+        return -1;
+    s->counts.executed += (uint64_t)sqlite3_changes(s->db);
+    return 0;
+}
+
+int store_apply(store_t *s, const urec_t *r)
+{
+    const op_t *op = &r->op;
+    int rc = 0;
+    switch (op->kind) {
+    case OP_RATE:
+        rc = rating_write(s, op->user, op->movie, op->halves, r->stamp, &r->uid);
+        break;
+    case OP_DELETE:
+        rc = rating_write(s, op->user, op->movie, 0, r->stamp, &r->uid);
+        break;
+    case OP_ADD_MOVIE:
+        rc = movie_create(s, op->movie, op->title, op->genres);
+        if (rc == 0)
+            rc = rating_write(s, op->user, op->movie, op->halves, r->stamp, &r->uid);
+        break;
+    default:
+        snprintf(s->err, sizeof s->err, "unknown operation %d", (int)op->kind);
+        return -1;
+    }
+    return rc < 0 ? -1 : executed_put(s, &r->uid, &r->ts, op->movie);
+}
+
+int store_key_stamp(store_t *s, uint32_t user, uint32_t movie, uint64_t *stamp, bool *live)
+{
+    struct rating_row r = {0};
+    int rc = rating_get(s, user, movie, &r);
+    if (rc == 1) {
+        *stamp = r.stamp;
+        *live = r.halves > 0;
+    }
+    return rc;
+}
+
+int store_executed_find(store_t *s, const upd_id_t *uid, vts_t *ts, uint32_t *movie)
+{
+    sqlite3_stmt *st = stmt(s, S_EXEC_GET);
+    bind_u64(st, 1, uid->origin);
+    bind_u64(st, 2, uid->seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (col_vts(st, 0, ts) < 0)
+            rc = SQLITE_CORRUPT;
+        *movie = (uint32_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, "read executed");
+}
+
+/* ---- queries --------------------------------------------------------- */
+
+static void col_movie(sqlite3_stmt *st, movie_info_t *m)
+{
+    m->movie = (uint32_t)sqlite3_column_int64(st, 0);
+    col_text(st, 1, m->title, sizeof m->title);
+    col_text(st, 2, m->genres, sizeof m->genres);
+    m->nratings = (uint32_t)sqlite3_column_int64(st, 3);
+    m->sum_halves = col_u64(st, 4);
+}
+
+int store_movie(store_t *s, uint32_t movie, movie_info_t *out)
+{
+    sqlite3_stmt *st = stmt(s, S_MOVIE_GET);
+    sqlite3_bind_int64(st, 1, movie);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        col_movie(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, "read movie");
+}
+
+int store_title_search(store_t *s, const char *pattern, movie_info_t *out, size_t max,
+                       size_t *nout)
+{
+    /* LIKE is ASCII case-insensitive; escape its wildcards in the input. */
+    char like[2 * RT_MAX_TITLE + 3];
+    size_t j = 0;
+    like[j++] = '%';
+    for (const char *p = pattern; *p && j < sizeof like - 3; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            like[j++] = '\\';
+        like[j++] = *p;
+    }
+    like[j++] = '%';
+    like[j] = '\0';
+    sqlite3_stmt *st = stmt(s, S_TITLE_SEARCH);
+    sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)max);
+    int rc;
+    *nout = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *nout < max)
+        col_movie(st, &out[(*nout)++]);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(s, "search titles");
+}
+
+int store_rating(store_t *s, uint32_t user, uint32_t movie, uint32_t *halves)
+{
+    struct rating_row r = {0};
+    int rc = rating_get(s, user, movie, &r);
+    if (rc == 1 && r.halves == 0)
+        return 0; /* a tombstone: deleted */
+    if (rc == 1)
+        *halves = r.halves;
+    return rc;
+}
+
+int store_user_ratings(store_t *s, uint32_t user, uint32_t offset, uint32_t limit,
+                       user_rating_t *out, size_t *nout, uint32_t *total)
+{
+    sqlite3_stmt *st = stmt(s, S_USER_COUNT);
+    sqlite3_bind_int64(st, 1, user);
+    int rc = sqlite3_step(st);
+    *total = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return fail(s, "count user ratings");
+    st = stmt(s, S_USER_PAGE);
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 3, offset);
+    *nout = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *nout < limit) {
+        out[*nout].movie = (uint32_t)sqlite3_column_int64(st, 0);
+        out[*nout].halves = (uint32_t)sqlite3_column_int(st, 1);
+        (*nout)++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return fail(s, "read user ratings");
+    return *total > 0 ? 1 : 0;
+}
+
+int store_counts(store_t *s, store_counts_t *out)
+{
+    *out = s->counts;
+    return 0;
+}
+
+/* ---- replica state ---------------------------------------------------- */
+
+int store_save_ts(store_t *s, const vts_t *replica_ts, const vts_t *value_ts,
+                  const vts_t *table, uint32_t n)
+{
+    char buf[VTS_MAX * (VTS_MAX * 21 + 4)], one[VTS_MAX * 21 + 4];
+    size_t off = 0;
+    buf[0] = '\0';
+    for (uint32_t k = 0; k < n; k++)
+        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", k ? ";" : "",
+                                vts_format(&table[k], one, sizeof one));
+    if (meta_put_text(s, "replica_ts", vts_format(replica_ts, one, sizeof one)) < 0 ||
+        meta_put_text(s, "value_ts", vts_format(value_ts, one, sizeof one)) < 0 ||
+        meta_put_text(s, "table", buf) < 0)
+        return -1;
+    s->is_new = false;
+    return 0;
+}
+
+static int load_vts(store_t *s, const char *key, vts_t *v, uint32_t n)
+{
+    char buf[VTS_MAX * 21 + 4];
+    int rc = meta_get_text(s, key, buf, sizeof buf);
+    if (rc <= 0)
+        return rc;
+    if (vts_parse(v, buf) < 0 || v->n > n) {
+        snprintf(s->err, sizeof s->err, "corrupt %s in meta: %.64s", key, buf);
+        return -1;
+    }
+    v->n = n;
+    return 1;
+}
+
+int store_load_ts(store_t *s, vts_t *replica_ts, vts_t *value_ts, vts_t *table, uint32_t n)
+{
+    int rc = load_vts(s, "replica_ts", replica_ts, n);
+    if (rc <= 0)
+        return rc;
+    if (load_vts(s, "value_ts", value_ts, n) < 0)
+        return -1;
+    static char buf[VTS_MAX * (VTS_MAX * 21 + 4)];
+    if (meta_get_text(s, "table", buf, sizeof buf) < 0)
+        return -1;
+    char *save = NULL, *row = strtok_r(buf, ";", &save);
+    for (uint32_t k = 0; k < n; k++, row = strtok_r(NULL, ";", &save)) {
+        if (!row || vts_parse(&table[k], row) < 0 || table[k].n > n) {
+            snprintf(s->err, sizeof s->err, "corrupt timestamp table in meta");
+            return -1;
+        }
+        table[k].n = n;
+    }
+    return 1;
+}
+
+int store_log_put(store_t *s, const urec_t *r)
+{
+    sqlite3_stmt *st = stmt(s, S_LOG_PUT);
+    sqlite3_bind_int64(st, 1, r->origin);
+    bind_u64(st, 2, r->ts.t[r->origin]);
+    bind_vts(st, 3, &r->ts);
+    bind_vts(st, 4, &r->prev);
+    bind_u64(st, 5, r->uid.origin);
+    bind_u64(st, 6, r->uid.seq);
+    bind_u64(st, 7, r->stamp);
+    sqlite3_bind_int(st, 8, (int)r->op.kind);
+    sqlite3_bind_int64(st, 9, r->op.user);
+    sqlite3_bind_int64(st, 10, r->op.movie);
+    sqlite3_bind_int64(st, 11, r->op.halves);
+    sqlite3_bind_text(st, 12, r->op.title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, r->op.genres, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 14, r->applied);
+    return step_done(s, st, "write log record");
+}
+
+int store_log_del(store_t *s, const urec_t *r)
+{
+    sqlite3_stmt *st = stmt(s, S_LOG_DEL);
+    sqlite3_bind_int64(st, 1, r->origin);
+    bind_u64(st, 2, r->ts.t[r->origin]);
+    return step_done(s, st, "delete log record");
+}
+
+int store_log_each(store_t *s, int (*fn)(void *arg, const urec_t *r), void *arg)
+{
+    sqlite3_stmt *st = stmt(s, S_LOG_ALL);
+    int rc;
+    urec_t r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        r.origin = (uint32_t)sqlite3_column_int64(st, 0);
+        if (col_vts(st, 2, &r.ts) < 0 || col_vts(st, 3, &r.prev) < 0 || r.origin >= s->n) {
+            sqlite3_reset(st);
+            snprintf(s->err, sizeof s->err, "corrupt log record");
+            return -1;
+        }
+        r.ts.n = r.prev.n = s->n;
+        r.uid.origin = col_u64(st, 4);
+        r.uid.seq = col_u64(st, 5);
+        r.stamp = col_u64(st, 6);
+        r.op.kind = (rt_op_kind)sqlite3_column_int(st, 7);
+        r.op.user = (uint32_t)sqlite3_column_int64(st, 8);
+        r.op.movie = (uint32_t)sqlite3_column_int64(st, 9);
+        r.op.halves = (uint32_t)sqlite3_column_int64(st, 10);
+        col_text(st, 11, r.op.title, sizeof r.op.title);
+        col_text(st, 12, r.op.genres, sizeof r.op.genres);
+        r.applied = sqlite3_column_int(st, 13) != 0;
+        if (fn(arg, &r) != 0) {
+            sqlite3_reset(st);
+            snprintf(s->err, sizeof s->err, "cannot restore the log");
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, "read log");
+}
+
+/* ---- import ----------------------------------------------------------- */
+
+static void import_error(char *err, size_t errlen, const char *file, size_t line,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void import_error(char *err, size_t errlen, const char *file, size_t line,
+                         const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "%s:%zu: %s", file, line, msg);
+}
+
+static int field_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v == 0 || v > 0x7fffffffUL)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int import_movies(store_t *s, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/movies.csv", dir);
+    csv_t *c = csv_open(path, err, errlen);
+    if (!c)
+        return -1;
+    char *f[8];
+    int nf;
+    while ((nf = csv_row(c, f, 8)) > 0) {
+        size_t line = csv_line(c);
+        uint32_t movie;
+        if (line == 1)
+            continue; /* header */
+        if (nf != 3 || field_u32(f[0], &movie) < 0) {
+            import_error(err, errlen, path, line, "expected movieId,title,genres");
+            goto fail;
+        }
+        if (strlen(f[1]) > RT_MAX_TITLE || strlen(f[2]) > RT_MAX_GENRES) {
+            import_error(err, errlen, path, line, "title or genres longer than 255 bytes");
+            goto fail;
+        }
+        if (movie_create(s, movie, f[1], f[2]) < 0) {
+            import_error(err, errlen, path, line, "%s", s->err);
+            goto fail;
+        }
+    }
+    if (nf < 0) {
+        import_error(err, errlen, path, csv_line(c), "%s", csv_error(c));
+        goto fail;
+    }
+    csv_close(c);
+    return 0;
+fail:
+    csv_close(c);
+    return -1;
+}
+
+/* "4.0", "3.5", "0.5" -> half-stars. */
+static int parse_halves(const char *s, uint32_t *halves)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double h = v * 2;
+    if (errno || end == s || *end || h < RT_HALVES_MIN || h > RT_HALVES_MAX ||
+        h != (double)(uint32_t)h)
+        return -1;
+    *halves = (uint32_t)h;
+    return 0;
+}
+
+static int import_ratings(store_t *s, const char *dir, bool progress, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ratings.csv", dir);
+    csv_t *c = csv_open(path, err, errlen);
+    if (!c)
+        return -1;
+    char *f[8];
+    int nf;
+    uint64_t rows = 0;
+    static const upd_id_t none = {0, 0};
+    movie_info_t m;
+    while ((nf = csv_row(c, f, 8)) > 0) {
+        size_t line = csv_line(c);
+        uint32_t user, movie, halves;
+        char *end;
+        if (line == 1)
+            continue;
+        unsigned long long when = nf == 4 ? strtoull(f[3], &end, 10) : 0;
+        if (nf != 4 || field_u32(f[0], &user) < 0 || field_u32(f[1], &movie) < 0 ||
+            parse_halves(f[2], &halves) < 0 || *end) {
+            import_error(err, errlen, path, line, "expected userId,movieId,rating,timestamp "
+                                                  "with a rating from 0.5 to 5.0");
+            goto fail;
+        }
+        int known = store_movie(s, movie, &m);
+        if (known <= 0) {
+            import_error(err, errlen, path, line, "movie %u is not in movies.csv", movie);
+            goto fail;
+        }
+        if (rating_write(s, user, movie, halves, (uint64_t)when * 1000, &none) < 0) {
+            import_error(err, errlen, path, line, "%s", s->err);
+            goto fail;
+        }
+        if (progress && ++rows % 10000 == 0)
+            fprintf(stderr, "\rimporting ratings: %llu", (unsigned long long)rows);
+    }
+    if (nf < 0) {
+        import_error(err, errlen, path, csv_line(c), "%s", csv_error(c));
+        goto fail;
+    }
+    if (progress)
+        fprintf(stderr, "\rimporting ratings: %llu, done\n", (unsigned long long)s->counts.nratings);
+    csv_close(c);
+    return 0;
+fail:
+    csv_close(c);
+    return -1;
+}
+
+int store_import_movielens(store_t *s, const char *dir, bool progress, char *err, size_t errlen)
+{
+    if (store_begin(s) < 0) {
+        snprintf(err, errlen, "%s", s->err);
+        return -1;
+    }
+    if (import_movies(s, dir, err, errlen) < 0 || import_ratings(s, dir, progress, err, errlen) < 0)
+        goto fail;
+    if (meta_put_u64(s, "imported", 1) < 0 || store_commit(s) < 0) {
+        snprintf(err, errlen, "%s", s->err);
+        goto fail;
+    }
+    s->is_new = false;
+    return 0;
+fail:
+    store_rollback(s);
+    return -1;
+}
