@@ -39,6 +39,9 @@ PROGS := $(BIN)/ratingd $(BIN)/ratingfe $(BIN)/rating
 BENCH := $(BIN)/ratingbench
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
+# Keep test objects: they are not temporaries to delete.
+.SECONDARY:
+
 .PHONY: all demo test unit e2e asan deps clean bench
 all: $(PROGS)
 

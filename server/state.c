@@ -262,7 +262,7 @@ void state_query(state_t *s, const rt_query_args *a, rt_query_res *res)
  * the client has seen (prev <= value_ts was checked before). */
 static rt_status check_against_value(state_t *s, const op_t *op, bool submit, const char **why)
 {
-    if (submit != (op->kind != OP_DELETE) || (!submit && op->kind == OP_ADD_MOVIE)) {
+    if (submit ? op->kind == OP_DELETE : op->kind == OP_ADD_MOVIE) {
         *why = submit ? "SUBMIT adds a rating or a movie" : "UPDATE changes or deletes a rating";
         return RT_INVALID;
     }
