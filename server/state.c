@@ -446,6 +446,8 @@ void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res)
             res->status = RT_INTERNAL;
     }
     vts_to_xdr(&res->replica_ts, &s->rep.replica_ts);
+    s->gossip_bytes += xdr_sizeof((xdrproc_t)xdr_rt_gossip_res, res);
+    s->gossip_records += res->records.records_len;
     pthread_mutex_unlock(&s->lock);
     if (res->status == RT_DENIED)
         log_warn("refused GOSSIP claiming to be from replica %u", a->from);
@@ -460,8 +462,12 @@ int state_gossip_out(state_t *s, uint32_t k, rt_gossip_args *args)
                          &args->records.records_len, &args->more);
     if (rc == 0)
         rc = vts_to_xdr(&args->replica_ts, &s->rep.replica_ts);
-    pthread_mutex_unlock(&s->lock);
     args->mac.mac_val = NULL;
+    if (rc == 0) {
+        s->gossip_bytes += xdr_sizeof((xdrproc_t)xdr_rt_gossip_args, args);
+        s->gossip_records += args->records.records_len;
+    }
+    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
@@ -499,6 +505,8 @@ void state_status(state_t *s, rt_status_res *res)
     vts_to_xdr(&res->value_ts, &s->rep.value_ts);
     res->log_len = (u_int)s->rep.log_len;
     res->pending = (u_int)replica_pending(&s->rep);
+    res->gossip_bytes = s->gossip_bytes;
+    res->gossip_records = s->gossip_records;
     pthread_mutex_unlock(&s->lock);
     res->executed = c.executed;
     res->nratings = c.nratings;

@@ -39,6 +39,8 @@ typedef struct state {
     struct state_config cfg;
     uint64_t rng;              /* xorshift state for simulated failures */
     bool lost_state_warned;
+    uint64_t gossip_bytes;     /* sent in gossip calls and replies */
+    uint64_t gossip_records;
 } state_t;
 
 /* Open the store (importing MovieLens into a new one) and restore the
