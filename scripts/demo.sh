@@ -29,10 +29,22 @@ say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
+# quote ARGS...: the words as a person would type them.
+quote() {
+    local a out=""
+    for a in "$@"; do
+        a=${a#"$BIN"/}
+        a=${a#"$ROOT"/}
+        if [[ -z $a || $a =~ [^A-Za-z0-9_./:=,+-] ]]; then a="\"$a\""; fi
+        out+="${out:+ }$a"
+    done
+    printf '%s' "$out"
+}
+
 # show CMD...: print the command as typed, run it, indent its output; fails if CMD does.
 show() {
-    local shown="${*/#$BIN\//}"
-    shown=${shown//$ROOT\//}
+    local shown
+    shown=$(quote "$@")
     printf '$ %s\n' "$shown"
     if ! "$@" 2>&1 | sed 's/^/  /'; then
         echo "demo: this step failed: $shown" >&2
@@ -96,6 +108,7 @@ for b in ratingd ratingfe rating; do [[ -x $BIN/$b ]] || die "$BIN/$b is missing
 rpcinfo -p 127.0.0.1 >/dev/null 2>&1 || die "rpcbind is not running: run scripts/setup.sh (make deps)"
 
 mkdir -p "$VAR"
+printf '*\n' >"$VAR/.gitignore"   # keep the demo's state out of git status
 if compgen -G "$VAR/*.pid" >/dev/null; then
     say "Stopping the demo that is still running"
     stop_demo
@@ -106,6 +119,7 @@ done
 if ((FRESH)); then
     rm -rf "$VAR"
     mkdir -p "$VAR"
+    printf '*\n' >"$VAR/.gitignore"
 fi
 
 INTERACTIVE=0
@@ -185,10 +199,11 @@ done
 
 say "User $user rates movie 1 through the front end"
 out=$("${R[@]}" rate "$user" 1 4.5) || die "rate failed"
-printf '$ rating -s %s rate %s 1 4.5\n  %s\n' "$SESSION" "$user" "$out"
+printf '$ %s\n  %s\n' "$(quote "${R[@]}" rate "$user" 1 4.5)" "$out"
 [[ $out =~ replica=([0-9]+) ]] || die "unexpected answer: $out"
 accepted=${BASH_REMATCH[1]}
-info "replica $accepted accepted it; ts is its vector timestamp, now the session's 'prev'"
+info "replica $accepted accepted it; ts is the update's vector timestamp, merged into the"
+info "session's 'prev' (in $SESSION) so its later reads never see an older state"
 
 say "The other replicas get it by gossip (read directly from each with -r)"
 for ((k = 0; k < N; k++)); do
@@ -211,27 +226,42 @@ show "${R[@]}" get "$user" 1
 say "A new movie with its first rating (the replica assigns the id)"
 title="Demo Film $(date '+%Y-%m-%d %H:%M:%S')"
 movie=$("${R[@]}" add-movie "$user" 4.0 "$title" "Documentary") || die "add-movie failed"
-printf '$ rating -s %s add-movie %s 4.0 "%s" Documentary\n  %s\n' "$SESSION" "$user" "$title" "$movie"
+printf '$ %s\n  %s\n' "$(quote "${R[@]}" add-movie "$user" 4.0 "$title" Documentary)" "$movie"
 show "${R[@]}" movie "$movie"
 show "${R[@]}" user "$user"
 
-say "Every replica's state (digests become equal once gossip has spread everything)"
+say "Every replica's state, as the front end reports it"
 show "$RATING" status
+
+# converged: every replica active with one digest and one value timestamp.
+converged() {
+    "$RATING" status 2>/dev/null | awk 'NR > 1 { n++; if ($2 != "active") bad = 1; d[$10]; v[$4] }
+        END { c = 0; for (k in d) c++; w = 0; for (k in v) w++; exit !(n > 0 && !bad && c == 1 && w == 1) }'
+}
+say "Gossip spreads everything: waiting until every replica has the same data"
+t0=$SECONDS
+until converged; do
+    ((SECONDS - t0 < 30)) || die "the replicas did not converge within 30 s"
+    sleep 0.2
+done
+show "$RATING" status
+info "equal digests and timestamps: every replica has applied the same updates"
 
 # ---- the end -------------------------------------------------------------------
 
 if ((INTERACTIVE)); then
     say "The demo is still running"
-    cat <<EOT
-    $BIN/rating --help                 what the client can do
-    $BIN/rating movie 2                a movie;  search TEXT, get USER MOVIE, user USER,
-                                        rate/update/delete, add-movie, status
-    $BIN/rating shell                  an interactive session
-    $BIN/rating -r localhost:0x2f5a7101 status   talk to replica 1 directly
-    rpcinfo -p                         the registered programs
-    tail -f $VAR/*.log                 the servers' logs
-    scripts/demo.sh stop               stop the servers (scripts/demo.sh --fresh starts anew)
-EOT
+    r=${RATING#"$ROOT"/}
+    hint() { printf '    %-44s %s\n' "$1" "$2"; }
+    hint "$r --help" "what the client can do"
+    hint "$r movie 2" "a movie (also: search, get, user, rate,"
+    hint "" "update, delete, add-movie, status)"
+    hint "$r shell" "an interactive session with a menu"
+    hint "$r -r localhost:0x2f5a7101 movie 2" "ask replica 1 directly"
+    hint "rpcinfo -p" "the registered programs"
+    hint "tail -f $VAR/*.log" "the servers' logs"
+    hint "scripts/demo.sh stop" "stop the servers"
+    hint "scripts/demo.sh --fresh" "start anew on a new data directory"
 fi
 echo
 echo "demo: every step worked"

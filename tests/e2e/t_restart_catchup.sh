@@ -24,7 +24,7 @@ assert_exit 0 cli delete 1 3          # was 4.0
 assert_exit 3 cli_r 2 -t 1000 get 1 3   # nobody there
 assert_converged 0 1
 [[ ${ST_DIGEST[0]:-} != "$digest0" ]] || fail "the digest did not change after 7 updates"
-assert_eq 105 "${ST_RATINGS[0]:-}" "ratings at replica 0 (103 + 5 - 1)"
+assert_eq 107 "${ST_RATINGS[0]:-}" "ratings at replica 0 (103 + 5 - 1)"
 
 restart_replica 2
 for i in 0 1 2 3 4; do
@@ -34,7 +34,7 @@ wait_for -m "replica 2 has the update of 1/6" replica_has 2 1 6 1.0
 wait_for -m "replica 2 lost the deleted 1/3" replica_lacks 2 1 3
 assert_converged
 for k in 0 1 2; do
-    assert_eq 105 "${ST_RATINGS[$k]:-}" "ratings at replica $k"
+    assert_eq 107 "${ST_RATINGS[$k]:-}" "ratings at replica $k"
 done
 assert_eq "${ST_DIGEST[0]:-}" "${ST_DIGEST[2]:-}" "digest of replica 2 vs replica 0"
 assert_exit 0 cli_r 2 movie 5
