@@ -67,6 +67,22 @@ expect 4 "" cli rate 1 1 3.0
 expect 3 "" cli_r 14 movie 1
 expect 3 "" timeout 30 "$BIN/rating" -H 127.0.0.1 -P $((PROG_BASE + 14)) -t 2000 movie 1
 
+# The servers' usage errors: exit 2 with a message, nothing started or registered.
+for args in "--id 3 --nreplicas 3" "--id 0 --gossip-ms 0" "--id 0 --fail-rate 2" "--nreplicas 3" \
+            "--id 0 --replicas nonsense" "--id 0 --bogus"; do
+    # shellcheck disable=SC2086
+    run timeout 10 "$BIN/ratingd" $args --replica-base $((PROG_BASE + 4)) --data-dir "$T/unused"
+    assert_eq 2 "$RC" "exit status of ratingd $args"
+    assert_match "$ERR" 'ratingd|usage' "stderr of ratingd $args"
+done
+for args in "--prefer 7" "--bogus" "--timeout abc"; do
+    # shellcheck disable=SC2086
+    run timeout 10 "$BIN/ratingfe" --prog $((PROG_BASE + 13)) $args
+    assert_eq 2 "$RC" "exit status of ratingfe $args"
+done
+is_registered $((PROG_BASE + 4)) && fail "a ratingd that refused its options registered anyway"
+is_registered $((PROG_BASE + 13)) && fail "a ratingfe that refused its options registered anyway"
+
 # Nothing changed anywhere: same digest and timestamps after a few more gossip rounds.
 assert_exit 0 cli get 1 1
 assert_eq 4.0 "$OUT" "user 1's rating of movie 1"

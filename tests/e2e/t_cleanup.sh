@@ -8,9 +8,15 @@ start_cluster 3
 assert_exit 0 cli rate 990 9 4.5
 stop_fe
 is_registered "$FE_PROG" && fail "the front end is still registered after SIGTERM"
-for k in 2 1 0; do
+for k in 2 1; do
     stop_replica "$k"        # asserts exit 0 and that the program is no longer registered
 done
+# SIGINT is a clean shutdown too.
+kill -INT "${REPL_PID[0]}"
+reap "${REPL_PID[0]}" $((10 * E2E_SCALE)) || fail "ratingd 0 did not exit after SIGINT"
+REPL_PID[0]=""
+assert_eq 0 "$REAPED" "exit status of ratingd 0 after SIGINT"
+is_registered "$PROG_BASE" && fail "ratingd 0 still registered after SIGINT"
 # The last replica to stop had the update (SIGTERM runs a last gossip round).
 start_replica 0
 assert_exit 0 cli_r 0 get 990 9

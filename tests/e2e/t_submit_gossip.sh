@@ -38,3 +38,28 @@ for k in 0 1 2; do
     assert_match "${ST_DIGEST[$k]:-}" '^(0x)?[0-9a-fA-F]+$' "digest of replica $k"
 done
 note "digest ${ST_DIGEST[0]:-}"
+
+# 20 clients at once through the front end: all accepted, all everywhere.
+pids=()
+for i in $(seq 1 20); do
+    h=$(( (i % 10) + 1 ))
+    cli rate $((3000 + i)) 10 "$((h / 2)).$(( (h % 2) * 5 ))" >"$T/c.$i" 2>&1 &
+    pids+=($!)
+done
+for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || fail "concurrent client $((i + 1)) failed: $(<"$T/c.$((i + 1))")"
+done
+for i in $(seq 1 20); do
+    assert_match "$(<"$T/c.$i")" '^ok replica=[0-2] ts=\[[0-9]+,[0-9]+,[0-9]+\]$' "client $i"
+done
+assert_converged
+for k in 0 1 2; do
+    assert_eq 124 "${ST_RATINGS[$k]:-}" "ratings at replica $k after 20 concurrent clients"
+    for i in 1 7 20; do
+        h=$(( (i % 10) + 1 ))
+        assert_exit 0 cli_r "$k" get $((3000 + i)) 10
+        assert_eq "$((h / 2)).$(( (h % 2) * 5 ))" "$OUT" "rating $((3000 + i))/10 at replica $k"
+    done
+done
+assert_exit 0 cli movie 10
+assert_contains "$OUT" "ratings: 30" "movie 10 (10 imported + 20 new)"
