@@ -232,6 +232,14 @@ int replica_peer_has(replica_t *r, uint32_t k, const vts_t *their_ts)
     return log_discard_stable(r);
 }
 
+void replica_peer_reset(replica_t *r, uint32_t k, const vts_t *their_ts)
+{
+    if (k >= r->n || k == r->id)
+        return;
+    r->table[k] = *their_ts;
+    r->table[k].n = r->n;
+}
+
 /* Every replica k is known to have rec: table[k][c] >= rec.ts[c] where c is
  * the record's origin.  Our own row is replica_ts. */
 static bool known_everywhere(const replica_t *r, const urec_t *rec)

@@ -102,6 +102,11 @@ size_t replica_gossip_select(const replica_t *r, const vts_t *their_ts, const ur
  * and records every replica has leave the log. */
 int replica_peer_has(replica_t *r, uint32_t k, const vts_t *their_ts);
 
+/* Peer k came back with new state (its database was replaced): forget
+ * what we believed it had; it has their_ts.  Unlike every other rule this
+ * lowers a table entry, so records it lacks stay in our log for it. */
+void replica_peer_reset(replica_t *r, uint32_t k, const vts_t *their_ts);
+
 /* Remove applied records that every replica has.  Returns the count. */
 int log_discard_stable(replica_t *r);
 

@@ -3,6 +3,7 @@
 
 #include "peers.h"
 #include "rating.h"
+#include "snapshot.h"
 
 static state_t *served_state;
 
@@ -41,6 +42,12 @@ static bool_t do_gossip(void *arg, void *res, struct svc_req *rq)
     return TRUE;
 }
 
+static bool_t do_snapshot(void *arg, void *res, struct svc_req *rq)
+{
+    snapshot_serve(served_state, arg, res);
+    return TRUE;
+}
+
 static bool_t do_status(void *arg, void *res, struct svc_req *rq)
 {
     state_status(served_state, res);
@@ -57,6 +64,8 @@ static const struct rpc_proc replica_procs[] = {
     [RP_GOSSIP] = RPC_PROC(xdr_rt_gossip_args, rt_gossip_args, xdr_rt_gossip_res, rt_gossip_res,
                        do_gossip),
     [RP_STATUS] = RPC_PROC(xdr_void, char, xdr_rt_status_res, rt_status_res, do_status),
+    [RP_SNAPSHOT] = RPC_PROC(xdr_rt_snap_args, rt_snap_args, xdr_rt_snap_res, rt_snap_res,
+                             do_snapshot),
 };
 
 const struct rpc_program *replica_program(state_t *s, uint32_t prog)

@@ -16,6 +16,7 @@
 
 #include "cluster.h"
 #include "handlers.h"
+#include "join.h"
 #include "log.h"
 #include "peers.h"
 #include "rating.h"
@@ -169,6 +170,18 @@ static int make_dir(const char *dir)
     return -1;
 }
 
+/* A new database gets the cluster's state from a peer if the cluster has
+ * any (join.c), else the data set. */
+static int fill_new_store(state_t *st, const struct options *o, char *err, size_t errlen)
+{
+    if (!state_is_new(st))
+        return 0;
+    int joined = join_cluster(st, &o->cluster, o->timeout_ms, err, errlen);
+    if (joined != 0 || !o->movielens)
+        return joined < 0 ? -1 : 0;
+    return state_import(st, o->movielens, isatty(2), err, errlen);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {.id = -1, .nreplicas = 3, .base_prog = RATING_REPLICA,
@@ -186,11 +199,10 @@ int main(int argc, char **argv)
     snprintf(db, sizeof db, "%s/replica-%ld.db", o.data_dir, o.id);
 
     struct state_config cfg = {.id = (uint32_t)o.id, .n = o.cluster.n, .db_path = db,
-                               .movielens = o.movielens, .progress = isatty(2),
                                .no_sync = o.no_sync, .overload = o.overload,
                                .fail_rate = o.fail_rate, .seed = o.seed};
     static state_t st;
-    if (state_open(&st, &cfg, err, sizeof err) < 0) {
+    if (state_open(&st, &cfg, err, sizeof err) < 0 || fill_new_store(&st, &o, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
         return 1;
     }

@@ -26,6 +26,32 @@ static int restore_log_record(void *arg, const urec_t *r)
     return replica_log_restore(arg, r);
 }
 
+/* What we know of each peer's epoch, as "e0,e1,..." in meta. */
+static int load_peer_epochs(state_t *s)
+{
+    char buf[VTS_MAX * 21 + 1];
+    memset(s->peer_epoch, 0, sizeof s->peer_epoch);
+    int rc = store_meta_get(s->store, "peer_epochs", buf, sizeof buf);
+    char *p = buf;
+    for (uint32_t k = 0; rc == 1 && k < s->cfg.n && *p; k++) {
+        s->peer_epoch[k] = strtoull(p, &p, 10);
+        if (*p == ',')
+            p++;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+static int save_peer_epochs(state_t *s)
+{
+    char buf[VTS_MAX * 21 + 1];
+    size_t off = 0;
+    buf[0] = '\0';
+    for (uint32_t k = 0; k < s->cfg.n; k++)
+        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%llu", k ? "," : "",
+                                (unsigned long long)s->peer_epoch[k]);
+    return store_meta_put(s->store, "peer_epochs", buf);
+}
+
 /* (Re)build the in-memory algorithm state from the store. */
 static int state_load(state_t *s)
 {
@@ -36,6 +62,8 @@ static int state_load(state_t *s)
         return -1;
     replica_t *r = &s->rep;
     if (store_load_ts(s->store, &r->replica_ts, &r->value_ts, r->table, r->n) < 0)
+        return -1;
+    if (load_peer_epochs(s) < 0)
         return -1;
     return store_log_each(s->store, restore_log_record, r);
 }
@@ -68,11 +96,6 @@ int state_open(state_t *s, const struct state_config *cfg, char *err, size_t err
                           cfg->no_sync ? STORE_SYNC_OFF : STORE_SYNC_FULL, err, errlen);
     if (!s->store)
         return -1;
-    if (store_is_new(s->store) && cfg->movielens) {
-        log_info("new database %s: importing %s", cfg->db_path, cfg->movielens);
-        if (store_import_movielens(s->store, cfg->movielens, cfg->progress, err, errlen) < 0)
-            goto fail;
-    }
     if (state_load(s) < 0) {
         snprintf(err, errlen, "cannot load replica state: %s", store_errmsg(s->store));
         goto fail;
@@ -82,6 +105,29 @@ fail:
     store_close(s->store);
     s->store = NULL;
     return -1;
+}
+
+bool state_is_new(state_t *s) { return store_is_new(s->store); }
+
+int state_import(state_t *s, const char *dir, bool progress, char *err, size_t errlen)
+{
+    log_info("new database %s: importing %s", s->cfg.db_path, dir);
+    pthread_mutex_lock(&s->lock);
+    int rc = store_import_movielens(s->store, dir, progress, err, errlen);
+    if (rc == 0 && (store_begin(s->store) < 0 || finish(s, 0) < 0)) {
+        snprintf(err, errlen, "%s", store_errmsg(s->store));
+        rc = -1;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int state_reload(state_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = state_load(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 void state_close(state_t *s)
@@ -393,9 +439,25 @@ static int records_out(state_t *s, const vts_t *their_ts, rt_record **val, u_int
     return rc;
 }
 
+/* A peer gossiping with a new epoch replaced its database: what we
+ * thought it had is void (gossip.c: replica_peer_reset).  Inside the
+ * receive transaction. */
+static int check_epoch(state_t *s, uint32_t from, uint64_t epoch, const vts_t *their)
+{
+    if (epoch == 0 || s->peer_epoch[from] == epoch)
+        return 0;
+    if (s->peer_epoch[from] != 0) {
+        log_warn("replica %u comes back with new state (epoch %llx): resending what it lacks",
+                 from, (unsigned long long)epoch);
+        replica_peer_reset(&s->rep, from, their);
+    }
+    s->peer_epoch[from] = epoch;
+    return save_peer_epochs(s);
+}
+
 /* Decode and apply records from peer `from` in one transaction. */
-static rt_status receive(state_t *s, uint32_t from, const rt_vts *their_x, const rt_record *val,
-                         u_int len, bool more)
+static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts *their_x,
+                         const rt_record *val, u_int len, bool more)
 {
     vts_t their;
     if (vts_from_xdr(&their, their_x) != RT_OK || their.n > s->rep.n || len > RT_MAX_RECORDS)
@@ -410,7 +472,9 @@ static rt_status receive(state_t *s, uint32_t from, const rt_vts *their_x, const
         if (store_begin(s->store) < 0) {
             st = RT_INTERNAL;
         } else {
-            int added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);
+            int added = check_epoch(s, from, epoch, &their);
+            if (added == 0)
+                added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);
             if (finish(s, added) < 0)
                 st = added < 0 ? RT_INVALID : RT_INTERNAL;
             else if (added > 0)
@@ -435,7 +499,7 @@ void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res)
     if (a->from >= s->rep.n || a->from == s->rep.id) {
         res->status = RT_DENIED;
     } else {
-        res->status = receive(s, a->from, &a->replica_ts, a->records.records_val,
+        res->status = receive(s, a->from, a->epoch, &a->replica_ts, a->records.records_val,
                               a->records.records_len, a->more);
     }
     if (res->status == RT_OK) {
@@ -458,6 +522,7 @@ int state_gossip_out(state_t *s, uint32_t k, rt_gossip_args *args)
     memset(args, 0, sizeof *args);
     pthread_mutex_lock(&s->lock);
     args->from = s->rep.id;
+    args->epoch = store_epoch(s->store);
     int rc = records_out(s, &s->rep.table[k], &args->records.records_val,
                          &args->records.records_len, &args->more);
     if (rc == 0)
@@ -476,7 +541,7 @@ int state_gossip_reply(state_t *s, uint32_t k, const rt_gossip_res *res)
     if (res->status != RT_OK)
         return -1;
     pthread_mutex_lock(&s->lock);
-    rt_status st = receive(s, k, &res->replica_ts, res->records.records_val,
+    rt_status st = receive(s, k, 0, &res->replica_ts, res->records.records_val,
                            res->records.records_len, res->more);
     pthread_mutex_unlock(&s->lock);
     return st == RT_OK ? 0 : -1;

@@ -24,8 +24,6 @@ struct state_config {
     uint32_t id;
     uint32_t n;
     const char *db_path;       /* ":memory:" for a volatile replica */
-    const char *movielens;     /* imported into a new database; NULL: none */
-    bool progress;             /* show import progress */
     bool no_sync;              /* durability off (benchmarks only) */
     uint64_t overload;         /* overloaded above this many pending updates */
     double fail_rate;          /* simulated offline probability per request */
@@ -39,14 +37,21 @@ typedef struct state {
     struct state_config cfg;
     uint64_t rng;              /* xorshift state for simulated failures */
     bool lost_state_warned;
+    uint64_t peer_epoch[VTS_MAX]; /* last epoch each peer gossiped with */
     uint64_t gossip_bytes;     /* sent in gossip calls and replies */
     uint64_t gossip_records;
 } state_t;
 
-/* Open the store (importing MovieLens into a new one) and restore the
- * algorithm state.  Returns 0, or -1 with a message in err. */
+/* Open the store and restore the algorithm state.  Returns 0, or -1 with
+ * a message in err.  A new store is empty: fill it with state_import or
+ * by joining the cluster (join.c). */
 int state_open(state_t *s, const struct state_config *cfg, char *err, size_t errlen);
 void state_close(state_t *s);
+bool state_is_new(state_t *s);
+/* Import a MovieLens directory into a new store (progress: on stderr). */
+int state_import(state_t *s, const char *dir, bool progress, char *err, size_t errlen);
+/* Rebuild the in-memory state from the store (after a snapshot). */
+int state_reload(state_t *s);
 
 /* Request handlers: fill res (heap memory for XDR to free). */
 void state_query(state_t *s, const rt_query_args *a, rt_query_res *res);

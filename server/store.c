@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -81,6 +83,8 @@ static const char schema[] =
     " title TEXT, genres TEXT, applied INTEGER NOT NULL, PRIMARY KEY(origin, seq));";
 
 struct store {
+    char path[4096];
+    uint64_t epoch;
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
     uint32_t n;
@@ -271,7 +275,11 @@ static int check_identity(store_t *s, uint32_t id, uint32_t n, const char *path,
         return -1;
     }
     if (have == 0) { /* new database */
+        while (s->epoch == 0)
+            if (getrandom(&s->epoch, sizeof s->epoch, 0) != sizeof s->epoch)
+                s->epoch = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
         if (exec(s, "BEGIN") < 0 || meta_put_u64(s, "format", STORE_FORMAT) < 0 ||
+            meta_put_u64(s, "epoch", s->epoch) < 0 ||
             meta_put_u64(s, "replica_id", id) < 0 || meta_put_u64(s, "nreplicas", n) < 0 ||
             exec(s, "COMMIT") < 0) {
             snprintf(err, errlen, "cannot initialise %s: %s", path, s->err);
@@ -293,7 +301,7 @@ static int check_identity(store_t *s, uint32_t id, uint32_t n, const char *path,
         return -1;
     }
     uint64_t imported = 0;
-    if (meta_get_u64(s, "imported", &imported) < 0)
+    if (meta_get_u64(s, "imported", &imported) < 0 || meta_get_u64(s, "epoch", &s->epoch) < 0)
         return -1;
     char buf[8];
     int saved = meta_get_text(s, "replica_ts", buf, sizeof buf);
@@ -331,6 +339,7 @@ store_t *store_open(const char *path, uint32_t replica_id, uint32_t nreplicas,
         return NULL;
     }
     s->n = nreplicas;
+    snprintf(s->path, sizeof s->path, "%s", path);
     if (open_db(s, path, sync, err, errlen) < 0)
         goto fail;
     for (int i = 0; i < S_COUNT; i++)
@@ -871,4 +880,261 @@ int store_import_movielens(store_t *s, const char *dir, bool progress, char *err
 fail:
     store_rollback(s);
     return -1;
+}
+
+/* ---- identity ------------------------------------------------------------ */
+
+uint64_t store_epoch(store_t *s) { return s->epoch; }
+
+int store_meta_get(store_t *s, const char *key, char *buf, size_t cap)
+{
+    return meta_get_text(s, key, buf, cap);
+}
+
+int store_meta_put(store_t *s, const char *key, const char *val)
+{
+    return meta_put_text(s, key, val);
+}
+
+/* ---- snapshot: reading a consistent view --------------------------------- */
+
+struct store_snap {
+    sqlite3 *db;
+    uint32_t n;
+    char err[256];
+};
+
+store_snap_t *store_snap_open(store_t *s, char *err, size_t errlen)
+{
+    if (strcmp(s->path, ":memory:") == 0) {
+        snprintf(err, errlen, "a volatile (:memory:) replica cannot give a snapshot");
+        return NULL;
+    }
+    store_snap_t *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->n = s->n;
+    /* BEGIN + a first read pins the view: later commits of the replica
+     * are not seen through this connection. */
+    if (sqlite3_open_v2(s->path, &v->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_exec(v->db, "BEGIN; SELECT COUNT(*) FROM meta;", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open a snapshot of %s: %s", s->path,
+                 v->db ? sqlite3_errmsg(v->db) : "");
+        store_snap_close(v);
+        return NULL;
+    }
+    return v;
+}
+
+void store_snap_close(store_snap_t *v)
+{
+    if (!v)
+        return;
+    sqlite3_close(v->db);
+    free(v);
+}
+
+static sqlite3_stmt *snap_prepare(store_snap_t *v, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+static int snap_meta_text(store_snap_t *v, const char *key, char *buf, size_t cap)
+{
+    sqlite3_stmt *st = snap_prepare(v, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        col_text(st, 0, buf, cap);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int snap_meta_u64(store_snap_t *v, const char *key, uint64_t *out)
+{
+    char buf[32];
+    int rc = snap_meta_text(v, key, buf, sizeof buf);
+    if (rc == 1)
+        *out = strtoull(buf, NULL, 10);
+    return rc;
+}
+
+int store_snap_header(store_snap_t *v, vts_t *replica_ts, vts_t *value_ts, vts_t *table,
+                      uint32_t n, store_counts_t *c)
+{
+    static char buf[VTS_MAX * (VTS_MAX * 21 + 4)];
+    uint64_t nm = 0;
+    memset(c, 0, sizeof *c);
+    vts_zero(replica_ts, n);
+    vts_zero(value_ts, n);
+    for (uint32_t k = 0; k < n; k++)
+        vts_zero(&table[k], n);
+    if (snap_meta_text(v, "replica_ts", buf, sizeof buf) == 1 && vts_parse(replica_ts, buf) < 0)
+        return -1;
+    if (snap_meta_text(v, "value_ts", buf, sizeof buf) == 1 && vts_parse(value_ts, buf) < 0)
+        return -1;
+    if (snap_meta_text(v, "table", buf, sizeof buf) == 1) {
+        char *save = NULL, *row = strtok_r(buf, ";", &save);
+        for (uint32_t k = 0; k < n && row; k++, row = strtok_r(NULL, ";", &save))
+            if (vts_parse(&table[k], row) < 0)
+                return -1;
+    }
+    if (snap_meta_u64(v, "nratings", &c->nratings) < 0 || snap_meta_u64(v, "nmovies", &nm) < 0 ||
+        snap_meta_u64(v, "executed", &c->executed) < 0 ||
+        snap_meta_u64(v, "digest", &c->digest) < 0)
+        return -1;
+    c->nmovies = (uint32_t)nm;
+    replica_ts->n = value_ts->n = n;
+    return 0;
+}
+
+int store_snap_movies(store_snap_t *v, uint32_t after, movie_info_t *out, size_t max,
+                      size_t *nout)
+{
+    sqlite3_stmt *st = snap_prepare(v, "SELECT movie, title, genres, nratings, sum_halves "
+                                       "FROM movies WHERE movie > ?1 ORDER BY movie LIMIT ?2");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, (int64_t)max);
+    int rc;
+    for (*nout = 0; (rc = sqlite3_step(st)) == SQLITE_ROW && *nout < max; (*nout)++)
+        col_movie(st, &out[*nout]);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_snap_ratings(store_snap_t *v, uint32_t after_user, uint32_t after_movie,
+                       snap_rating_t *out, size_t max, size_t *nout)
+{
+    sqlite3_stmt *st = snap_prepare(v, "SELECT user, movie, halves, stamp, uid_origin, uid_seq "
+                                       "FROM ratings WHERE (user, movie) > (?1, ?2) "
+                                       "ORDER BY user, movie LIMIT ?3");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, after_user);
+    sqlite3_bind_int64(st, 2, after_movie);
+    sqlite3_bind_int64(st, 3, (int64_t)max);
+    int rc;
+    for (*nout = 0; (rc = sqlite3_step(st)) == SQLITE_ROW && *nout < max; (*nout)++) {
+        snap_rating_t *r = &out[*nout];
+        r->user = (uint32_t)sqlite3_column_int64(st, 0);
+        r->movie = (uint32_t)sqlite3_column_int64(st, 1);
+        r->halves = (uint32_t)sqlite3_column_int64(st, 2);
+        r->stamp = col_u64(st, 3);
+        r->uid.origin = col_u64(st, 4);
+        r->uid.seq = col_u64(st, 5);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_snap_executed(store_snap_t *v, const upd_id_t *after, snap_exec_t *out, size_t max,
+                        size_t *nout)
+{
+    sqlite3_stmt *st = snap_prepare(v, "SELECT uid_origin, uid_seq, ts, movie FROM executed "
+                                       "WHERE (uid_origin, uid_seq) > (?1, ?2) "
+                                       "ORDER BY uid_origin, uid_seq LIMIT ?3");
+    if (!st)
+        return -1;
+    bind_u64(st, 1, after->origin);
+    bind_u64(st, 2, after->seq);
+    sqlite3_bind_int64(st, 3, (int64_t)max);
+    int rc;
+    for (*nout = 0; (rc = sqlite3_step(st)) == SQLITE_ROW && *nout < max; (*nout)++) {
+        snap_exec_t *e = &out[*nout];
+        e->uid.origin = col_u64(st, 0);
+        e->uid.seq = col_u64(st, 1);
+        if (col_vts(st, 2, &e->ts) < 0)
+            rc = SQLITE_CORRUPT;
+        e->movie = (uint32_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+struct snap_log_page {
+    urec_t *out;
+    size_t max, n;
+    uint32_t after_origin;
+    uint64_t after_seq;
+};
+
+static int snap_log_collect(void *arg, const urec_t *r)
+{
+    struct snap_log_page *pg = arg;
+    uint64_t seq = r->ts.t[r->origin];
+    if (r->origin < pg->after_origin || (r->origin == pg->after_origin && seq <= pg->after_seq))
+        return 0;
+    if (pg->n < pg->max)
+        pg->out[pg->n++] = *r;
+    return 0;
+}
+
+int store_snap_log(store_snap_t *v, uint32_t after_origin, uint64_t after_seq, urec_t *out,
+                   size_t max, size_t *nout)
+{
+    /* The log is read with the replica's own row decoder: the view's
+     * connection is wrapped in a temporary store_t of the same shape. */
+    store_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.db = v->db;
+    tmp.n = v->n;
+    if (sqlite3_prepare_v2(v->db, stmt_sql[S_LOG_ALL], -1, &tmp.st[S_LOG_ALL], NULL) != SQLITE_OK)
+        return -1;
+    struct snap_log_page pg = {out, max, 0, after_origin, after_seq};
+    int rc = store_log_each(&tmp, snap_log_collect, &pg);
+    sqlite3_finalize(tmp.st[S_LOG_ALL]);
+    *nout = pg.n;
+    return rc;
+}
+
+/* ---- snapshot: installing one ----------------------------------------- */
+
+int store_put_movie(store_t *s, const movie_info_t *m)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO movies(movie, title, genres, nratings, "
+                                  "sum_halves) VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "install movie");
+    sqlite3_bind_int64(st, 1, m->movie);
+    sqlite3_bind_text(st, 2, m->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, m->genres, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, m->nratings);
+    bind_u64(st, 5, m->sum_halves);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, "install movie");
+}
+
+int store_put_rating(store_t *s, const snap_rating_t *r)
+{
+    sqlite3_stmt *st = stmt(s, S_RATING_PUT);
+    sqlite3_bind_int64(st, 1, r->user);
+    sqlite3_bind_int64(st, 2, r->movie);
+    sqlite3_bind_int(st, 3, (int)r->halves);
+    bind_u64(st, 4, r->stamp);
+    bind_u64(st, 5, r->uid.origin);
+    bind_u64(st, 6, r->uid.seq);
+    return step_done(s, st, "install rating");
+}
+
+int store_put_executed(store_t *s, const snap_exec_t *e)
+{
+    return executed_put(s, &e->uid, &e->ts, e->movie);
+}
+
+int store_finish_snapshot(store_t *s, const store_counts_t *counts)
+{
+    s->counts = *counts;
+    if (meta_put_u64(s, "imported", 1) < 0)
+        return -1;
+    s->is_new = false;
+    return 0;
 }

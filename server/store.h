@@ -97,4 +97,53 @@ int store_log_del(store_t *s, const urec_t *r);
 /* Call fn for every log record in (origin, seq) order. */
 int store_log_each(store_t *s, int (*fn)(void *arg, const urec_t *r), void *arg);
 
+/* --- identity --------------------------------------------------------- */
+/* A random number made when the database was created: a replica that
+ * comes back with another epoch has lost its old state. */
+uint64_t store_epoch(store_t *s);
+/* Small named values in meta (e.g. what we know of peers' epochs). */
+int store_meta_get(store_t *s, const char *key, char *buf, size_t cap);
+int store_meta_put(store_t *s, const char *key, const char *val);
+
+/* --- snapshot transfer (a wiped replica rejoins) ------------------------ */
+typedef struct snap_rating {
+    uint32_t user;
+    uint32_t movie;
+    uint32_t halves;       /* 0: deleted */
+    uint64_t stamp;
+    upd_id_t uid;
+} snap_rating_t;
+
+typedef struct snap_exec {
+    upd_id_t uid;
+    vts_t ts;
+    uint32_t movie;
+} snap_exec_t;
+
+typedef struct store_snap store_snap_t;
+
+/* A consistent read-only view of the committed database: a second
+ * connection in a read transaction (WAL lets the replica go on writing).
+ * Not available for ":memory:" stores. */
+store_snap_t *store_snap_open(store_t *s, char *err, size_t errlen);
+void store_snap_close(store_snap_t *v);
+int store_snap_header(store_snap_t *v, vts_t *replica_ts, vts_t *value_ts, vts_t *table,
+                      uint32_t n, store_counts_t *counts);
+/* Pages in key order after a cursor; *nout < max means the end. */
+int store_snap_movies(store_snap_t *v, uint32_t after, movie_info_t *out, size_t max,
+                      size_t *nout);
+int store_snap_ratings(store_snap_t *v, uint32_t after_user, uint32_t after_movie,
+                       snap_rating_t *out, size_t max, size_t *nout);
+int store_snap_executed(store_snap_t *v, const upd_id_t *after, snap_exec_t *out, size_t max,
+                        size_t *nout);
+int store_snap_log(store_snap_t *v, uint32_t after_origin, uint64_t after_seq, urec_t *out,
+                   size_t max, size_t *nout);
+
+/* Install received rows as they are (inside store_begin/commit), then the
+ * counters and digest of the source, and mark the store imported. */
+int store_put_movie(store_t *s, const movie_info_t *m);
+int store_put_rating(store_t *s, const snap_rating_t *r);
+int store_put_executed(store_t *s, const snap_exec_t *e);
+int store_finish_snapshot(store_t *s, const store_counts_t *counts);
+
 #endif

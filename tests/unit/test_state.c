@@ -28,8 +28,8 @@ static char tmpdir[64];
 static void open_replica(uint32_t k, uint32_t n, const char *path, uint64_t overload,
                          double fail_rate)
 {
-    struct state_config cfg = {.id = k, .n = n, .db_path = path, .movielens = NULL,
-                               .overload = overload, .fail_rate = fail_rate, .seed = 7};
+    struct state_config cfg = {.id = k, .n = n, .db_path = path, .overload = overload,
+                               .fail_rate = fail_rate, .seed = 7};
     char err[256];
     int rc = state_open(&reps[k], &cfg, err, sizeof err);
     if (rc != 0)

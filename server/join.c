@@ -1,0 +1,251 @@
+/* join.c -- the joining half of snapshot transfer. */
+#include "join.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rpcutil.h"
+
+/* Pick the peer that knows most of our own updates (then the most in
+ * all).  Returns its index, or -1 if no reachable peer has any state. */
+static int choose_source(const state_t *s, const cluster_t *c, int timeout_ms)
+{
+    int best = -1;
+    uint64_t best_own = 0, best_sum = 0;
+    for (uint32_t k = 0; k < c->n; k++) {
+        char err[256];
+        rt_status_res st;
+        if (k == s->cfg.id)
+            continue;
+        CLIENT *cl = rpc_connect(c->rep[k].host, c->rep[k].prog, RATING_REPLICA_V1, timeout_ms,
+                                 err, sizeof err);
+        if (!cl)
+            continue;
+        memset(&st, 0, sizeof st);
+        if (rp_status_1(&st, cl) == RPC_SUCCESS && st.status == RT_OK) {
+            vts_t r;
+            if (vts_from_xdr(&r, &st.replica_ts) == RT_OK) {
+                uint64_t sum = 0;
+                for (uint32_t i = 0; i < r.n; i++)
+                    sum += r.t[i];
+                uint64_t own = r.t[s->cfg.id];
+                if (sum > 0 && (best < 0 || own > best_own || (own == best_own && sum > best_sum))) {
+                    best = (int)k;
+                    best_own = own;
+                    best_sum = sum;
+                }
+            }
+        }
+        xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&st);
+        clnt_destroy(cl);
+    }
+    return best;
+}
+
+struct transfer {
+    state_t *s;
+    CLIENT *cl;
+    uint64_t session;
+    vts_t value_ts;
+    size_t rows;
+};
+
+/* One page of `part` after (a, b) into res; the caller frees it. */
+static int fetch(struct transfer *t, rt_snap_part part, uint64_t a, uint64_t b, rt_snap_res *res)
+{
+    rt_snap_args args = {t->s->cfg.id, t->session, part, a, b};
+    memset(res, 0, sizeof *res);
+    if (rp_snapshot_1(args, res, t->cl) != RPC_SUCCESS || res->status != RT_OK ||
+        res->rows.part != part)
+        return -1;
+    return 0;
+}
+
+static void release(rt_snap_res *res) { xdr_free((xdrproc_t)xdr_rt_snap_res, (char *)res); }
+
+static int copy_movies(struct transfer *t)
+{
+    uint64_t after = 0;
+    for (;;) {
+        rt_snap_res res;
+        if (fetch(t, SNAP_MOVIES, after, 0, &res) < 0)
+            return -1;
+        int rc = 0;
+        for (u_int i = 0; i < res.rows.rt_snap_rows_u.movies.movies_len && rc == 0; i++) {
+            const rt_snap_movie *m = &res.rows.rt_snap_rows_u.movies.movies_val[i];
+            movie_info_t mi = {.movie = m->movie, .nratings = m->nratings,
+                               .sum_halves = m->sum_halves};
+            snprintf(mi.title, sizeof mi.title, "%s", m->title ? m->title : "");
+            snprintf(mi.genres, sizeof mi.genres, "%s", m->genres ? m->genres : "");
+            rc = store_put_movie(t->s->store, &mi);
+            after = m->movie;
+            t->rows++;
+        }
+        bool done = res.done;
+        release(&res);
+        if (rc < 0)
+            return -1;
+        if (done)
+            return 0;
+    }
+}
+
+static int copy_ratings(struct transfer *t)
+{
+    uint64_t a = 0, b = 0;
+    for (;;) {
+        rt_snap_res res;
+        if (fetch(t, SNAP_RATINGS, a, b, &res) < 0)
+            return -1;
+        int rc = 0;
+        for (u_int i = 0; i < res.rows.rt_snap_rows_u.ratings.ratings_len && rc == 0; i++) {
+            const rt_snap_rating *r = &res.rows.rt_snap_rows_u.ratings.ratings_val[i];
+            snap_rating_t sr = {r->user, r->movie, r->halves, r->stamp,
+                                {r->uid.origin, r->uid.seq}};
+            rc = store_put_rating(t->s->store, &sr);
+            a = r->user;
+            b = r->movie;
+            t->rows++;
+        }
+        bool done = res.done;
+        release(&res);
+        if (rc < 0)
+            return -1;
+        if (done)
+            return 0;
+    }
+}
+
+static int copy_executed(struct transfer *t)
+{
+    uint64_t a = 0, b = 0;
+    for (;;) {
+        rt_snap_res res;
+        if (fetch(t, SNAP_EXECUTED, a, b, &res) < 0)
+            return -1;
+        int rc = 0;
+        for (u_int i = 0; i < res.rows.rt_snap_rows_u.executed.executed_len && rc == 0; i++) {
+            const rt_snap_exec *e = &res.rows.rt_snap_rows_u.executed.executed_val[i];
+            snap_exec_t se = {{e->uid.origin, e->uid.seq}, {0}, e->movie};
+            if (vts_from_xdr(&se.ts, &e->ts) != RT_OK)
+                rc = -1;
+            else
+                rc = store_put_executed(t->s->store, &se);
+            a = e->uid.origin;
+            b = e->uid.seq;
+            t->rows++;
+        }
+        bool done = res.done;
+        release(&res);
+        if (rc < 0)
+            return -1;
+        if (done)
+            return 0;
+    }
+}
+
+static int copy_log(struct transfer *t)
+{
+    uint64_t a = 0, b = 0;
+    for (;;) {
+        rt_snap_res res;
+        if (fetch(t, SNAP_LOG, a, b, &res) < 0)
+            return -1;
+        int rc = 0;
+        for (u_int i = 0; i < res.rows.rt_snap_rows_u.log.log_len && rc == 0; i++) {
+            urec_t r;
+            if (urec_from_xdr(&r, &res.rows.rt_snap_rows_u.log.log_val[i]) != RT_OK ||
+                r.origin >= t->s->cfg.n) {
+                rc = -1;
+                break;
+            }
+            r.ts.n = r.prev.n = t->s->cfg.n;
+            r.applied = vts_le(&r.ts, &t->value_ts);
+            rc = store_log_put(t->s->store, &r);
+            a = r.origin;
+            b = r.ts.t[r.origin];
+            t->rows++;
+        }
+        bool done = res.done;
+        release(&res);
+        if (rc < 0)
+            return -1;
+        if (done)
+            return 0;
+    }
+}
+
+/* Our timestamps after the copy: the source's, and what the source knows
+ * of every replica; the source itself has what it reported. */
+static int install_header(struct transfer *t, const rt_snap_header *h, uint32_t src)
+{
+    uint32_t n = t->s->cfg.n;
+    vts_t rts, table[VTS_MAX];
+    store_counts_t c = {h->nratings, h->nmovies, h->executed, h->digest};
+    if (vts_from_xdr(&rts, &h->replica_ts) != RT_OK ||
+        vts_from_xdr(&t->value_ts, &h->value_ts) != RT_OK || h->table.table_len != n)
+        return -1;
+    for (uint32_t k = 0; k < n; k++)
+        if (vts_from_xdr(&table[k], &h->table.table_val[k]) != RT_OK)
+            return -1;
+    rts.n = t->value_ts.n = n;
+    table[src] = rts;
+    for (uint32_t k = 0; k < n; k++)
+        table[k].n = n;
+    if (store_save_ts(t->s->store, &rts, &t->value_ts, table, n) < 0)
+        return -1;
+    return store_finish_snapshot(t->s->store, &c);
+}
+
+static int transfer_from(state_t *s, const endpoint_t *ep, uint32_t src, int timeout_ms,
+                         char *err, size_t errlen)
+{
+    struct transfer t = {.s = s};
+    t.cl = rpc_connect(ep->host, ep->prog, RATING_REPLICA_V1, timeout_ms * 10, err, errlen);
+    if (!t.cl)
+        return -1;
+    rt_snap_res head;
+    int rc = -1;
+    if (fetch(&t, SNAP_BEGIN, 0, 0, &head) < 0) {
+        snprintf(err, errlen, "replica %u refused the snapshot (status %d)", src, head.status);
+        release(&head);
+        clnt_destroy(t.cl);
+        return -1;
+    }
+    t.session = head.rows.rt_snap_rows_u.header.session;
+    pthread_mutex_lock(&s->lock);
+    if (store_begin(s->store) == 0) {
+        rc = install_header(&t, &head.rows.rt_snap_rows_u.header, src);
+        if (rc == 0)
+            rc = copy_movies(&t) || copy_ratings(&t) || copy_executed(&t) || copy_log(&t);
+        if (rc == 0)
+            rc = store_commit(s->store);
+        if (rc != 0)
+            store_rollback(s->store);
+    }
+    pthread_mutex_unlock(&s->lock);
+    release(&head);
+    rt_snap_res end;
+    fetch(&t, SNAP_END, 0, 0, &end);
+    release(&end);
+    clnt_destroy(t.cl);
+    if (rc != 0)
+        snprintf(err, errlen, "snapshot from replica %u failed part way: %s", src,
+                 store_errmsg(s->store));
+    else
+        log_info("joined from replica %u: copied %zu rows", src, t.rows);
+    return rc ? -1 : 0;
+}
+
+int join_cluster(state_t *s, const cluster_t *c, int timeout_ms, char *err, size_t errlen)
+{
+    int src = choose_source(s, c, timeout_ms);
+    if (src < 0)
+        return 0;
+    log_info("new database but replica %d has state: copying it", src);
+    if (transfer_from(s, &c->rep[src], (uint32_t)src, timeout_ms, err, errlen) < 0)
+        return -1;
+    return state_reload(s) < 0 ? -1 : 1;
+}
