@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rpc/rpcb_clnt.h>
@@ -41,6 +42,9 @@
 static struct {
     const struct rpc_program *prog;
     struct netconfig *nconf;
+    struct sockaddr_storage addr; /* what we registered */
+    socklen_t addrlen;
+    time_t last_check;
     int listen_fd;
     volatile int *stop;
     pthread_mutex_t serial; /* for programs that are not concurrent */
@@ -118,6 +122,8 @@ int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *er
     }
     srv.prog = p;
     srv.listen_fd = fd;
+    srv.addr = ss;
+    srv.addrlen = sl;
     char host[INET6_ADDRSTRLEN] = "?";
     int lport = 0;
     describe(&ss, host, sizeof host, &lport);
@@ -138,6 +144,21 @@ void rpc_unlisten(void)
     freenetconfigent(srv.nconf);
     srv.nconf = NULL;
     srv.prog = NULL;
+}
+
+/* rpcbind keeps registrations in memory: when it restarts, they are gone
+ * and nobody can find us.  rpcb_set succeeds only when our entry is
+ * missing, so calling it every few seconds re-registers exactly then. */
+static void keep_registered(void)
+{
+    time_t now = time(NULL);
+    if (!srv.prog || now - srv.last_check < 3)
+        return;
+    srv.last_check = now;
+    struct netbuf nb = {.maxlen = srv.addrlen, .len = srv.addrlen, .buf = &srv.addr};
+    if (rpcb_set(srv.prog->prog, srv.prog->vers, srv.nconf, &nb))
+        log_warn("%s: registration with rpcbind was gone (rpcbind restarted?): registered again",
+                 srv.prog->name);
 }
 
 /* ---- record marking ----------------------------------------------- */
@@ -419,6 +440,7 @@ void rpc_serve(volatile int *stop, int timeout_ms, void (*tick)(void *), void *a
             log_error("poll on the listening socket: %s", strerror(errno));
             break;
         }
+        keep_registered();
         if (tick)
             tick(arg);
     }
