@@ -24,7 +24,7 @@ CPPFLAGS += -I$(BUILD)/gen -Icommon -Iserver -Ifrontend -Iclient $(TIRPC_CFLAGS)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS   += -std=c11 $(OPT) $(SANFLAGS) -pthread
 LDFLAGS  += $(SANFLAGS) -pthread
-LDLIBS   += $(TIRPC_LIBS) -lsqlite3 -lm
+LDLIBS   += $(TIRPC_LIBS) -lsqlite3 -lcrypto -lm
 
 GEN      := $(BUILD)/gen
 GEN_SRC  := $(GEN)/rating_xdr.c $(GEN)/rating_clnt.c

@@ -16,7 +16,7 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES="gcc libc6-dev make pkg-config rpcsvc-proto libtirpc-dev libtirpc-common rpcbind
-netbase libcmocka-dev libsqlite3-dev sqlite3 procps coreutils grep sed"
+netbase libcmocka-dev libsqlite3-dev libssl-dev sqlite3 procps coreutils grep sed"
 PACKAGES=$(echo $PACKAGES)
 
 # --- what is missing ------------------------------------------------------------
@@ -36,6 +36,7 @@ check() {
     [ -f /usr/include/tirpc/rpc/rpc.h ] || need tirpc-headers
     [ -f /usr/include/cmocka.h ] || need cmocka.h
     [ -f /usr/include/sqlite3.h ] || need sqlite3.h
+    [ -f /usr/include/openssl/hmac.h ] || need openssl/hmac.h
     [ -f /usr/include/stdio.h ] || need libc-headers
     [ -f /etc/netconfig ] || need /etc/netconfig
     [ -f /etc/rpc ] || need /etc/rpc

@@ -1,6 +1,8 @@
 /* handlers.c -- RATING_REPLICA procedure table. */
 #include "handlers.h"
 
+#include "auth.h"
+#include "log.h"
 #include "peers.h"
 #include "rating.h"
 #include "snapshot.h"
@@ -36,15 +38,42 @@ static bool_t do_submit(void *arg, void *res, struct svc_req *rq)
     return TRUE;
 }
 
+/* Replica-to-replica calls are checked before anything is applied. */
+static bool refuse_unsigned(xdrproc_t proc, void *arg, u_int *mac_len, char **mac_val,
+                            uint32_t from, const char *what)
+{
+    if (auth_verify(proc, arg, mac_len, mac_val))
+        return false;
+    log_warn("refused %s claiming to be from replica %u: missing or wrong authenticator "
+             "(not a peer, or another key file)", what, from);
+    return true;
+}
+
 static bool_t do_gossip(void *arg, void *res, struct svc_req *rq)
 {
-    state_gossip_in(served_state, arg, res);
+    rt_gossip_args *a = arg;
+    rt_gossip_res *r = res;
+    if (refuse_unsigned((xdrproc_t)xdr_rt_gossip_args, a, &a->mac.mac_len, &a->mac.mac_val,
+                        a->from, "GOSSIP")) {
+        r->status = RT_DENIED;
+        return TRUE;
+    }
+    state_gossip_in(served_state, a, r);
+    auth_sign((xdrproc_t)xdr_rt_gossip_res, r, &r->mac.mac_len, &r->mac.mac_val);
     return TRUE;
 }
 
 static bool_t do_snapshot(void *arg, void *res, struct svc_req *rq)
 {
-    snapshot_serve(served_state, arg, res);
+    rt_snap_args *a = arg;
+    rt_snap_res *r = res;
+    if (refuse_unsigned((xdrproc_t)xdr_rt_snap_args, a, &a->mac.mac_len, &a->mac.mac_val,
+                        a->from, "SNAPSHOT")) {
+        r->status = RT_DENIED;
+        r->rows.part = SNAP_END;
+        return TRUE;
+    }
+    snapshot_serve(served_state, a, r);
     return TRUE;
 }
 

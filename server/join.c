@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "log.h"
 #include "rpcutil.h"
 
@@ -55,10 +56,13 @@ struct transfer {
 /* One page of `part` after (a, b) into res; the caller frees it. */
 static int fetch(struct transfer *t, rt_snap_part part, uint64_t a, uint64_t b, rt_snap_res *res)
 {
-    rt_snap_args args = {t->s->cfg.id, t->session, part, a, b};
+    rt_snap_args args = {t->s->cfg.id, t->session, part, a, b, {0, NULL}};
     memset(res, 0, sizeof *res);
-    if (rp_snapshot_1(args, res, t->cl) != RPC_SUCCESS || res->status != RT_OK ||
-        res->rows.part != part)
+    if (auth_sign((xdrproc_t)xdr_rt_snap_args, &args, &args.mac.mac_len, &args.mac.mac_val))
+        return -1;
+    enum clnt_stat cs = rp_snapshot_1(args, res, t->cl);
+    free(args.mac.mac_val);
+    if (cs != RPC_SUCCESS || res->status != RT_OK || res->rows.part != part)
         return -1;
     return 0;
 }

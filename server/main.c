@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "cluster.h"
 #include "handlers.h"
 #include "join.h"
@@ -39,6 +40,7 @@ struct options {
     uint64_t overload;
     double fail_rate;
     uint64_t seed;
+    const char *key_file;
     int no_sync;
     int verbose;
 };
@@ -70,6 +72,8 @@ static void usage(FILE *f)
             "                           (default 100)\n"
             "  -f, --fail-rate P        simulated offline probability per request, 0..1 (default 0)\n"
             "  -s, --seed S             seed of the simulated failures (default 1)\n"
+            "  -k, --key-file FILE      shared key authenticating replica-to-replica calls\n"
+            "                           (the same file on every replica; 16 to 256 bytes)\n"
             "      --no-sync            do not fsync commits (benchmarks only: loses updates on crash)\n"
             "  -v, --verbose            debug log lines\n"
             "  -h, --help, -V, --version\n\n"
@@ -98,12 +102,13 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"movielens", required_argument, 0, 'm'},   {"gossip-ms", required_argument, 0, 'g'},
         {"timeout", required_argument, 0, 'T'},     {"overload", required_argument, 0, 'o'},
         {"fail-rate", required_argument, 0, 'f'},   {"seed", required_argument, 0, 's'},
-        {"no-sync", no_argument, &o->no_sync, 1},   {"verbose", no_argument, 0, 'v'},
+        {"key-file", required_argument, 0, 'k'},    {"no-sync", no_argument, &o->no_sync, 1},
+        {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     double v;
     int c;
-    while ((c = getopt_long(argc, argv, "i:R:n:b:l:d:m:g:T:o:f:s:vhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:R:n:b:l:d:m:g:T:o:f:s:k:vhV", longopts, NULL)) != -1) {
         switch (c) {
         case 0: break;
         case 'i': if (parse_num(optarg, 0, VTS_MAX - 1, &v)) goto bad; o->id = (long)v; break;
@@ -118,6 +123,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'o': if (parse_num(optarg, 0, 1e12, &v)) goto bad; o->overload = (uint64_t)v; break;
         case 'f': if (parse_num(optarg, 0, 1, &v)) goto bad; o->fail_rate = v; break;
         case 's': if (parse_num(optarg, 0, 1e18, &v)) goto bad; o->seed = (uint64_t)v; break;
+        case 'k': o->key_file = optarg; break;
         case 'v': o->verbose = 1; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("ratingd %s\n", RATINGD_VERSION); exit(0);
@@ -196,6 +202,12 @@ int main(int argc, char **argv)
     install_signals();
     if (make_dir(o.data_dir) < 0)
         return 1;
+    if (o.key_file && auth_load_key(o.key_file, err, sizeof err) < 0) {
+        fprintf(stderr, "ratingd: %s\n", err);
+        return 1;
+    }
+    if (!o.key_file && o.cluster.n > 1)
+        log_warn("no --key-file: gossip between replicas is not authenticated");
     snprintf(db, sizeof db, "%s/replica-%ld.db", o.data_dir, o.id);
 
     struct state_config cfg = {.id = (uint32_t)o.id, .n = o.cluster.n, .db_path = db,
@@ -226,5 +238,6 @@ int main(int argc, char **argv)
     rpc_unlisten();
     peers_stop();
     state_close(&st);
+    auth_forget_key();
     return 0;
 }

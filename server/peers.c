@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "log.h"
 #include "rating.h"
 #include "rpcutil.h"
@@ -85,6 +86,10 @@ static int gossip_once(uint32_t k)
         return -1;
     }
     bool sent_more = args.more;
+    if (auth_sign((xdrproc_t)xdr_rt_gossip_args, &args, &args.mac.mac_len, &args.mac.mac_val)) {
+        xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
+        return -1;
+    }
     enum clnt_stat cs = rp_gossip_1(args, &res, p->clnt);
     xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
     if (cs != RPC_SUCCESS) {
@@ -94,7 +99,12 @@ static int gossip_once(uint32_t k)
     peer_ok(k);
     int rc = 0;
     if (res.status != RT_OK) {
-        log_warn("peer %u refused gossip: status %d", k, res.status);
+        log_warn("peer %u refused gossip: %s", k,
+                 res.status == RT_DENIED ? "not authenticated (another key file?)" : "error");
+        rc = -1;
+    } else if (!auth_verify((xdrproc_t)xdr_rt_gossip_res, &res, &res.mac.mac_len,
+                            &res.mac.mac_val)) {
+        log_warn("peer %u answered gossip without a valid authenticator: ignored", k);
         rc = -1;
     } else if (state_gossip_reply(g.state, k, &res) < 0) {
         rc = -1;
