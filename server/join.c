@@ -50,7 +50,6 @@ struct transfer {
     CLIENT *cl;
     uint64_t session;
     vts_t value_ts;
-    size_t rows;
 };
 
 /* One page of `part` after (a, b) into res; the caller frees it. */
@@ -69,24 +68,78 @@ static int fetch(struct transfer *t, rt_snap_part part, uint64_t a, uint64_t b, 
 
 static void release(rt_snap_res *res) { xdr_free((xdrproc_t)xdr_rt_snap_res, (char *)res); }
 
-static int copy_movies(struct transfer *t)
+/* Each part's rows go into the store by one of these; it also moves the
+ * cursor (a, b) to the last row's key.  Returns 0 or -1. */
+typedef int (*install_fn)(struct transfer *t, const rt_snap_rows *rows, uint64_t *a, uint64_t *b);
+
+static int install_movies(struct transfer *t, const rt_snap_rows *rows, uint64_t *a, uint64_t *b)
 {
-    uint64_t after = 0;
+    for (u_int i = 0; i < rows->rt_snap_rows_u.movies.movies_len; i++) {
+        const rt_snap_movie *m = &rows->rt_snap_rows_u.movies.movies_val[i];
+        movie_info_t mi = {.movie = m->movie, .nratings = m->nratings, .sum_halves = m->sum_halves};
+        snprintf(mi.title, sizeof mi.title, "%s", m->title ? m->title : "");
+        snprintf(mi.genres, sizeof mi.genres, "%s", m->genres ? m->genres : "");
+        if (store_put_movie(t->s->store, &mi) < 0)
+            return -1;
+        *a = m->movie;
+        *b = 0;
+    }
+    return 0;
+}
+
+static int install_ratings(struct transfer *t, const rt_snap_rows *rows, uint64_t *a, uint64_t *b)
+{
+    for (u_int i = 0; i < rows->rt_snap_rows_u.ratings.ratings_len; i++) {
+        const rt_snap_rating *r = &rows->rt_snap_rows_u.ratings.ratings_val[i];
+        snap_rating_t sr = {r->user, r->movie, r->halves, r->stamp, {r->uid.origin, r->uid.seq}};
+        if (store_put_rating(t->s->store, &sr) < 0)
+            return -1;
+        *a = r->user;
+        *b = r->movie;
+    }
+    return 0;
+}
+
+static int install_executed(struct transfer *t, const rt_snap_rows *rows, uint64_t *a,
+                            uint64_t *b)
+{
+    for (u_int i = 0; i < rows->rt_snap_rows_u.executed.executed_len; i++) {
+        const rt_snap_exec *e = &rows->rt_snap_rows_u.executed.executed_val[i];
+        snap_exec_t se = {{e->uid.origin, e->uid.seq}, {0}, e->movie};
+        if (vts_from_xdr(&se.ts, &e->ts) != RT_OK || store_put_executed(t->s->store, &se) < 0)
+            return -1;
+        *a = e->uid.origin;
+        *b = e->uid.seq;
+    }
+    return 0;
+}
+
+static int install_log(struct transfer *t, const rt_snap_rows *rows, uint64_t *a, uint64_t *b)
+{
+    for (u_int i = 0; i < rows->rt_snap_rows_u.log.log_len; i++) {
+        urec_t r;
+        if (urec_from_xdr(&r, &rows->rt_snap_rows_u.log.log_val[i]) != RT_OK ||
+            r.origin >= t->s->cfg.n)
+            return -1;
+        r.ts.n = r.prev.n = t->s->cfg.n;
+        r.applied = vts_le(&r.ts, &t->value_ts);
+        if (store_log_put(t->s->store, &r) < 0)
+            return -1;
+        *a = r.origin;
+        *b = r.ts.t[r.origin];
+    }
+    return 0;
+}
+
+/* Read one part page by page until the source says done. */
+static int copy_part(struct transfer *t, rt_snap_part part, install_fn install)
+{
+    uint64_t a = 0, b = 0;
     for (;;) {
         rt_snap_res res;
-        if (fetch(t, SNAP_MOVIES, after, 0, &res) < 0)
-            return -1;
-        int rc = 0;
-        for (u_int i = 0; i < res.rows.rt_snap_rows_u.movies.movies_len && rc == 0; i++) {
-            const rt_snap_movie *m = &res.rows.rt_snap_rows_u.movies.movies_val[i];
-            movie_info_t mi = {.movie = m->movie, .nratings = m->nratings,
-                               .sum_halves = m->sum_halves};
-            snprintf(mi.title, sizeof mi.title, "%s", m->title ? m->title : "");
-            snprintf(mi.genres, sizeof mi.genres, "%s", m->genres ? m->genres : "");
-            rc = store_put_movie(t->s->store, &mi);
-            after = m->movie;
-            t->rows++;
-        }
+        int rc = fetch(t, part, a, b, &res);
+        if (rc == 0)
+            rc = install(t, &res.rows, &a, &b);
         bool done = res.done;
         release(&res);
         if (rc < 0)
@@ -96,89 +149,14 @@ static int copy_movies(struct transfer *t)
     }
 }
 
-static int copy_ratings(struct transfer *t)
+static int copy_all(struct transfer *t)
 {
-    uint64_t a = 0, b = 0;
-    for (;;) {
-        rt_snap_res res;
-        if (fetch(t, SNAP_RATINGS, a, b, &res) < 0)
-            return -1;
-        int rc = 0;
-        for (u_int i = 0; i < res.rows.rt_snap_rows_u.ratings.ratings_len && rc == 0; i++) {
-            const rt_snap_rating *r = &res.rows.rt_snap_rows_u.ratings.ratings_val[i];
-            snap_rating_t sr = {r->user, r->movie, r->halves, r->stamp,
-                                {r->uid.origin, r->uid.seq}};
-            rc = store_put_rating(t->s->store, &sr);
-            a = r->user;
-            b = r->movie;
-            t->rows++;
-        }
-        bool done = res.done;
-        release(&res);
-        if (rc < 0)
-            return -1;
-        if (done)
-            return 0;
-    }
-}
-
-static int copy_executed(struct transfer *t)
-{
-    uint64_t a = 0, b = 0;
-    for (;;) {
-        rt_snap_res res;
-        if (fetch(t, SNAP_EXECUTED, a, b, &res) < 0)
-            return -1;
-        int rc = 0;
-        for (u_int i = 0; i < res.rows.rt_snap_rows_u.executed.executed_len && rc == 0; i++) {
-            const rt_snap_exec *e = &res.rows.rt_snap_rows_u.executed.executed_val[i];
-            snap_exec_t se = {{e->uid.origin, e->uid.seq}, {0}, e->movie};
-            if (vts_from_xdr(&se.ts, &e->ts) != RT_OK)
-                rc = -1;
-            else
-                rc = store_put_executed(t->s->store, &se);
-            a = e->uid.origin;
-            b = e->uid.seq;
-            t->rows++;
-        }
-        bool done = res.done;
-        release(&res);
-        if (rc < 0)
-            return -1;
-        if (done)
-            return 0;
-    }
-}
-
-static int copy_log(struct transfer *t)
-{
-    uint64_t a = 0, b = 0;
-    for (;;) {
-        rt_snap_res res;
-        if (fetch(t, SNAP_LOG, a, b, &res) < 0)
-            return -1;
-        int rc = 0;
-        for (u_int i = 0; i < res.rows.rt_snap_rows_u.log.log_len && rc == 0; i++) {
-            urec_t r;
-            if (urec_from_xdr(&r, &res.rows.rt_snap_rows_u.log.log_val[i]) != RT_OK ||
-                r.origin >= t->s->cfg.n) {
-                rc = -1;
-                break;
-            }
-            r.ts.n = r.prev.n = t->s->cfg.n;
-            r.applied = vts_le(&r.ts, &t->value_ts);
-            rc = store_log_put(t->s->store, &r);
-            a = r.origin;
-            b = r.ts.t[r.origin];
-            t->rows++;
-        }
-        bool done = res.done;
-        release(&res);
-        if (rc < 0)
-            return -1;
-        if (done)
-            return 0;
-    }
+    if (copy_part(t, SNAP_MOVIES, install_movies) < 0 ||
+        copy_part(t, SNAP_RATINGS, install_ratings) < 0 ||
+        copy_part(t, SNAP_EXECUTED, install_executed) < 0 ||
+        copy_part(t, SNAP_LOG, install_log) < 0)
+        return -1;
+    return 0;
 }
 
 /* Our timestamps after the copy: the source's, and what the source knows
@@ -219,11 +197,13 @@ static int transfer_from(state_t *s, const endpoint_t *ep, uint32_t src, int tim
         return -1;
     }
     t.session = head.rows.rt_snap_rows_u.header.session;
+    store_counts_t head_counts = {head.rows.rt_snap_rows_u.header.nratings,
+                                  head.rows.rt_snap_rows_u.header.nmovies, 0, 0};
     pthread_mutex_lock(&s->lock);
     if (store_begin(s->store) == 0) {
         rc = install_header(&t, &head.rows.rt_snap_rows_u.header, src);
         if (rc == 0)
-            rc = copy_movies(&t) || copy_ratings(&t) || copy_executed(&t) || copy_log(&t);
+            rc = copy_all(&t);
         if (rc == 0)
             rc = store_commit(s->store);
         if (rc != 0)
@@ -239,7 +219,8 @@ static int transfer_from(state_t *s, const endpoint_t *ep, uint32_t src, int tim
         snprintf(err, errlen, "snapshot from replica %u failed part way: %s", src,
                  store_errmsg(s->store));
     else
-        log_info("joined from replica %u: copied %zu rows", src, t.rows);
+        log_info("joined from replica %u: %llu ratings, %u movies", src,
+                 (unsigned long long)head_counts.nratings, head_counts.nmovies);
     return rc ? -1 : 0;
 }
 
