@@ -195,9 +195,51 @@ alloc_progs() {
     fail "no free block of program numbers found"
 }
 
+# ---- sanitizers -------------------------------------------------------------------
+# Under `make asan` the servers are built with ASan + UBSan.  Full stacks (the slow unwinder:
+# libtirpc has no frame pointers) so that reports say where, and so that a known leak can be
+# told apart: libtirpc 1.3.3 leaks a 16-byte netbuf and the empty address string when
+# clnt_create asks rpcbind for a program that is not registered (a peer that is down or not
+# started yet) -- inside __rpcb_findaddr_timed, below clnt_tp_create_timed.  A leak report
+# whose every block is that one is not counted; any other finding fails the test.
+export ASAN_OPTIONS="fast_unwind_on_malloc=0:malloc_context_size=30${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+
+# sanitizer_findings LOG: print what sanitizers reported in LOG, except the known leak.
+sanitizer_findings() {
+    awk '
+        function judge() {
+            if (blk ~ /clnt_tp_create_timed/ && blk !~ /clnt_(vc|dg|tli|raw)_create|xdrrec_create|auth(unix|none|sys)_create/)
+                known++
+            else
+                print blk
+            inblk = 0
+        }
+        /^(Direct|Indirect) leak of/ { if (inblk) judge(); inblk = 1; blk = $0; next }
+        inblk && /^[[:space:]]*$/ { judge(); next }
+        inblk { blk = blk "\n" $0; next }
+        /ERROR: AddressSanitizer|runtime error:|ThreadSanitizer|ERROR: LeakSanitizer: (does not|has encountered)/ { print }
+        END { if (inblk) judge() }
+    ' "$1"
+}
+
+# exit_ok STATUS LOG: STATUS is a clean exit -- 0, or ASan's 1 when LOG holds nothing but the
+# known leak.
+exit_ok() {
+    [[ $1 == 0 ]] && return 0
+    [[ $1 == 1 ]] && grep -q 'detected memory leaks' "$2" 2>/dev/null && [[ -z $(sanitizer_findings "$2") ]]
+}
+
 # ---- processes ---------------------------------------------------------------
 
-alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+# alive PID: the process exists and is not a zombie.  (One read of /proc/PID/stat: bash may
+# reap the child at any moment, so no separate kill -0 first.)
+alive() {
+    local st
+    [[ -n ${1:-} ]] || return 1
+    { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+    st=${st##*) }
+    [[ ${st%% *} != [ZX] ]]
+}
 
 # reap PID SECS: wait up to SECS for our child PID to end and set REAPED to its exit status;
 # returns 1 if it is still alive.  (Not in a subshell: only the parent can wait.)
@@ -302,7 +344,7 @@ stop_replica() {
     kill -TERM "$pid" 2>/dev/null
     reap "$pid" $((10 * E2E_SCALE)) || fail "ratingd $k did not exit within $((10 * E2E_SCALE)) s of SIGTERM"
     REPL_PID[$k]=""
-    [[ $REAPED == 0 ]] || fail "ratingd $k exited $REAPED after SIGTERM (expected 0)"
+    exit_ok "$REAPED" "$T/replica-$k.log" || fail "ratingd $k exited $REAPED after SIGTERM (expected 0)"
     is_registered $((PROG_BASE + k)) && fail "ratingd $k still registered after a clean exit"
     note "stopped ratingd $k"
 }
@@ -331,7 +373,7 @@ stop_fe() {
     kill -TERM "$FE_PID" 2>/dev/null
     reap "$FE_PID" $((10 * E2E_SCALE)) || fail "ratingfe did not exit within $((10 * E2E_SCALE)) s of SIGTERM"
     FE_PID=""
-    [[ $REAPED == 0 ]] || fail "ratingfe exited $REAPED after SIGTERM (expected 0)"
+    exit_ok "$REAPED" "$T/frontend.log" || fail "ratingfe exited $REAPED after SIGTERM (expected 0)"
 }
 
 # ---- the client ------------------------------------------------------------------
@@ -453,7 +495,7 @@ _e2e_cleanup() {
     if [[ -n $FE_PID ]] && alive "$FE_PID"; then
         kill -TERM "$FE_PID" 2>/dev/null
         if reap "$FE_PID" $((10 * E2E_SCALE)); then
-            [[ $REAPED != 0 ]] && problems+="ratingfe exited $REAPED after SIGTERM; "
+            exit_ok "$REAPED" "$T/frontend.log" || problems+="ratingfe exited $REAPED after SIGTERM; "
         else
             problems+="ratingfe ignored SIGTERM for $((10 * E2E_SCALE)) s; "
         fi
@@ -467,7 +509,7 @@ _e2e_cleanup() {
     for e in "${term[@]}"; do
         k=${e%%:*} pid=${e#*:}
         if reap "$pid" $((10 * E2E_SCALE)); then
-            [[ $REAPED != 0 ]] && problems+="ratingd $k exited $REAPED after SIGTERM; "
+            exit_ok "$REAPED" "$T/replica-$k.log" || problems+="ratingd $k exited $REAPED after SIGTERM; "
         else
             kill -KILL "$pid" 2>/dev/null
             reap "$pid" 5
@@ -495,13 +537,16 @@ _e2e_cleanup() {
             note "unregistered leftover program $p"
         fi
     done
-    # Sanitizer reports in any server log.
-    local f
+    # Sanitizer reports in any server log (the known libtirpc leak aside, see above).
+    local f rep
     for f in "$T"/*.log; do
         [[ -f $f ]] || continue
-        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|ThreadSanitizer' "$f"; then
+        rep=$(sanitizer_findings "$f")
+        if [[ -n $rep ]]; then
             problems+="sanitizer report in $(basename "$f"); "
-            grep -E -m3 -A5 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | sed 's/^/    /'
+            head -n 40 <<<"$rep" | sed 's/^/    /'
+        elif grep -q 'detected memory leaks' "$f"; then
+            note "$(basename "$f"): only the known libtirpc leak (ignored)"
         fi
     done
     if [[ -n $problems ]]; then

@@ -25,7 +25,7 @@ assert_exit 0 cli_r 0 rate 953 1 1.0
 assert_exit 0 cli_r 1 delete 950 1
 
 start_replica 2
-assert_contains "$(cat "$T/replica-2.log")" "joined from replica" "replica 2 log"
+wait_for -m "replica 2 logs that it joined from a peer" grep -q "joined from replica" "$T/replica-2.log"
 # It has everything at once, from the snapshot and the first gossip exchanges.
 wait_for -m "replica 2 has 953/1" replica_has 2 953 1 1.0
 wait_for -m "replica 2 lost 950/1" replica_lacks 2 950 1
