@@ -146,15 +146,23 @@ void rpc_unlisten(void)
     srv.prog = NULL;
 }
 
-/* rpcbind keeps registrations in memory: when it restarts, they are gone
- * and nobody can find us.  rpcb_set succeeds only when our entry is
- * missing, so calling it every few seconds re-registers exactly then. */
+/* rpcbind keeps registrations in memory: when it restarts without its
+ * state file they are gone and nobody can find us.  Every few seconds ask
+ * the local rpcbind for our program (rpcb_set alone cannot tell: it also
+ * succeeds for an entry that is there) and register again if it is
+ * missing.  A silent rpcbind is left alone (it may be restarting). */
 static void keep_registered(void)
 {
     time_t now = time(NULL);
     if (!srv.prog || now - srv.last_check < 3)
         return;
     srv.last_check = now;
+    struct sockaddr_storage found;
+    struct netbuf got = {.maxlen = sizeof found, .len = 0, .buf = &found};
+    if (rpcb_getaddr(srv.prog->prog, srv.prog->vers, srv.nconf, &got, "localhost"))
+        return;
+    if (rpc_createerr.cf_stat != RPC_PROGNOTREGISTERED && rpc_createerr.cf_stat != RPC_PROGUNAVAIL)
+        return;
     struct netbuf nb = {.maxlen = srv.addrlen, .len = srv.addrlen, .buf = &srv.addr};
     if (rpcb_set(srv.prog->prog, srv.prog->vers, srv.nconf, &nb))
         log_warn("%s: registration with rpcbind was gone (rpcbind restarted?): registered again",
