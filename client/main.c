@@ -18,27 +18,6 @@
 
 #define RATING_VERSION "0.1.0"
 
-/* Under AddressSanitizer (make asan): libtirpc 1.3.3 leaks a byte in its
- * rpcbind lookup when a program is not registered, which would turn the
- * exit code of "cannot reach the front end" into LeakSanitizer's.  The
- * suppression names the libtirpc entry point, so it needs full stacks.
- * Only sanitizer builds call these. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "fast_unwind_on_malloc=0";
-}
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void)
-{
-    return "print_suppressions=0";
-}
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:clnt_create_timed\n";
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
