@@ -76,7 +76,8 @@ static int install_movies(struct transfer *t, const rt_snap_rows *rows, uint64_t
 {
     for (u_int i = 0; i < rows->rt_snap_rows_u.movies.movies_len; i++) {
         const rt_snap_movie *m = &rows->rt_snap_rows_u.movies.movies_val[i];
-        movie_info_t mi = {.movie = m->movie, .nratings = m->nratings, .sum_halves = m->sum_halves};
+        movie_info_t mi = {.movie = m->movie, .nratings = m->nratings, .sum_halves = m->sum_halves,
+                           .alias_of = m->alias_of};
         snprintf(mi.title, sizeof mi.title, "%s", m->title ? m->title : "");
         snprintf(mi.genres, sizeof mi.genres, "%s", m->genres ? m->genres : "");
         if (store_put_movie(t->s->store, &mi) < 0)

@@ -70,6 +70,7 @@ static rt_status page_movies(uint64_t after, rt_snap_res *res)
         out[i].movie = m[i].movie;
         out[i].nratings = m[i].nratings;
         out[i].sum_halves = m[i].sum_halves;
+        out[i].alias_of = m[i].alias_of;
         out[i].title = strdup(m[i].title);
         out[i].genres = strdup(m[i].genres);
         if (!out[i].title || !out[i].genres)

@@ -43,13 +43,14 @@ enum stmt_id {
 static const char *const stmt_sql[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-    [S_MOVIE_GET] = "SELECT movie, title, genres, nratings, sum_halves FROM movies WHERE movie = ?1",
+    [S_MOVIE_GET] = "SELECT movie, title, genres, nratings, sum_halves, alias_of FROM movies "
+                    "WHERE movie = ?1",
     [S_MOVIE_PUT] = "INSERT OR IGNORE INTO movies(movie, title, genres, nratings, sum_halves) "
                     "VALUES (?1, ?2, ?3, 0, 0)",
     [S_MOVIE_STATS] = "UPDATE movies SET nratings = nratings + ?2, sum_halves = sum_halves + ?3 "
                       "WHERE movie = ?1",
     [S_TITLE_SEARCH] = "SELECT movie, title, genres, nratings, sum_halves FROM movies "
-                       "WHERE title LIKE ?1 ESCAPE '\\' ORDER BY movie LIMIT ?2",
+                       "WHERE title LIKE ?1 ESCAPE '\\' AND alias_of = 0 ORDER BY movie LIMIT ?2",
     [S_RATING_GET] = "SELECT halves, stamp, uid_origin, uid_seq FROM ratings "
                      "WHERE user = ?1 AND movie = ?2",
     [S_RATING_PUT] = "INSERT OR REPLACE INTO ratings(user, movie, halves, stamp, uid_origin, "
@@ -71,7 +72,8 @@ static const char *const stmt_sql[S_COUNT] = {
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
     "CREATE TABLE IF NOT EXISTS movies(movie INTEGER PRIMARY KEY, title TEXT NOT NULL,"
-    " genres TEXT NOT NULL, nratings INTEGER NOT NULL, sum_halves INTEGER NOT NULL);"
+    " genres TEXT NOT NULL, nratings INTEGER NOT NULL, sum_halves INTEGER NOT NULL,"
+    " alias_of INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS ratings(user INTEGER NOT NULL, movie INTEGER NOT NULL,"
     " halves INTEGER NOT NULL, stamp INTEGER NOT NULL, uid_origin INTEGER NOT NULL,"
     " uid_seq INTEGER NOT NULL, PRIMARY KEY(user, movie)) WITHOUT ROWID;"
@@ -418,12 +420,31 @@ static int movie_stats_add(store_t *s, uint32_t movie, int64_t dn, int64_t dsum)
     return step_done(s, st, "update movie stats");
 }
 
+/* A movie created twice by one update (see add_movie) lives on under the
+ * lower id; the other id is an alias of it.  Only created movies can be
+ * aliases.  Returns the id to use, or 0 on a storage error. */
+static uint32_t movie_resolve(store_t *s, uint32_t movie)
+{
+    if (movie < RT_NEW_MOVIE_BASE)
+        return movie;
+    sqlite3_stmt *st = stmt(s, S_MOVIE_GET);
+    sqlite3_bind_int64(st, 1, movie);
+    int rc = sqlite3_step(st);
+    uint32_t target = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(st, 5) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(s, "read movie"), 0;
+    return target ? target : movie;
+}
+
 /* Write (user, movie) = halves (0 deletes) if (stamp, uid) is newer than
  * what is there; keep counters, per-movie stats and digest in step. */
 static int rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halves,
                         uint64_t stamp, const upd_id_t *uid)
 {
     struct rating_row old = {0};
+    if ((movie = movie_resolve(s, movie)) == 0)
+        return -1;
     int have = rating_get(s, user, movie, &old);
     if (have < 0)
         return -1;
@@ -480,6 +501,94 @@ static int executed_put(store_t *s, const upd_id_t *uid, const vts_t *ts, uint32
     return 0;
 }
 
+/* Run a one-off statement with parameters ?1 = a (and ?2 = b if used). */
+static int exec_sql(store_t *s, const char *sql, const char *what, int64_t a, int64_t b)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, what);
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+/* Move every rating of movie `from` to movie `to` (last writer wins
+ * there), then make `from` an alias of `to`. */
+static int movie_merge(store_t *s, uint32_t from, uint32_t to)
+{
+    movie_info_t old;
+    if (store_movie(s, from, &old) <= 0)
+        return -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT user, halves, stamp, uid_origin, uid_seq FROM ratings "
+                                  "WHERE movie = ?1 AND user > ?2 ORDER BY user LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "merge movies");
+    int64_t after = -1;
+    int rc = 0;
+    while (rc == 0) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, from);
+        sqlite3_bind_int64(st, 2, after);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            break;
+        uint32_t user = (uint32_t)sqlite3_column_int64(st, 0);
+        uint32_t halves = (uint32_t)sqlite3_column_int64(st, 1);
+        upd_id_t uid = {col_u64(st, 3), col_u64(st, 4)};
+        uint64_t stamp = col_u64(st, 2);
+        after = user;
+        if (halves) { /* the live rating leaves `from`: counters and digest */
+            s->counts.nratings--;
+            s->counts.digest -= rating_hash(user, from, halves);
+        }
+        rc = rating_write(s, user, to, halves, stamp, &uid);
+    }
+    sqlite3_finalize(st);
+    if (rc < 0 || exec_sql(s, "DELETE FROM ratings WHERE movie = ?1", "merge movies", from, 0) < 0 ||
+        exec_sql(s, "UPDATE movies SET alias_of = ?2, nratings = 0, sum_halves = 0 WHERE movie = ?1",
+                 "merge movies", from, to) < 0)
+        return -1;
+    s->counts.nmovies--;
+    s->counts.digest -= movie_hash(from, old.title, old.genres);
+    return exec_sql(s, "UPDATE executed SET movie = ?2 WHERE movie = ?1", "merge movies", from, to);
+}
+
+/* OP_ADD_MOVIE.  When a replica accepted it, died before replying, and
+ * the front end retried it elsewhere, two records of one update exist,
+ * with two movie ids.  Every replica keeps the lower id whatever order
+ * they arrive in: the higher becomes an alias whose ratings move over, and
+ * later ratings or lookups of it are redirected.  So the retry creates one
+ * movie, and replicas agree on which. */
+static int add_movie(store_t *s, const urec_t *r)
+{
+    const op_t *op = &r->op;
+    vts_t ts;
+    uint32_t prior = 0;
+    int seen = uid_is_zero(&r->uid) ? 0 : store_executed_find(s, &r->uid, &ts, &prior);
+    if (seen < 0)
+        return -1;
+    uint32_t keep = op->movie;
+    if (seen && prior && prior != op->movie) {
+        keep = prior < op->movie ? prior : op->movie;
+        if (keep == prior) { /* we have the keeper: this id is an alias */
+            if (exec_sql(s, "INSERT OR IGNORE INTO movies(movie, title, genres, nratings, "
+                            "sum_halves, alias_of) VALUES (?1, '', '', 0, 0, ?2)",
+                         "record a movie alias", op->movie, prior) < 0)
+                return -1;
+        } else if (movie_create(s, keep, op->title, op->genres) < 0 ||
+                   movie_merge(s, prior, keep) < 0) {
+            return -1;
+        }
+    } else if (movie_create(s, keep, op->title, op->genres) < 0) {
+        return -1;
+    }
+    if (rating_write(s, op->user, keep, op->halves, r->stamp, &r->uid) < 0)
+        return -1;
+    return executed_put(s, &r->uid, &r->ts, keep);
+}
+
 int store_apply(store_t *s, const urec_t *r)
 {
     const op_t *op = &r->op;
@@ -492,10 +601,7 @@ int store_apply(store_t *s, const urec_t *r)
         rc = rating_write(s, op->user, op->movie, 0, r->stamp, &r->uid);
         break;
     case OP_ADD_MOVIE:
-        rc = movie_create(s, op->movie, op->title, op->genres);
-        if (rc == 0)
-            rc = rating_write(s, op->user, op->movie, op->halves, r->stamp, &r->uid);
-        break;
+        return add_movie(s, r);
     default:
         snprintf(s->err, sizeof s->err, "unknown operation %d", (int)op->kind);
         return -1;
@@ -506,6 +612,8 @@ int store_apply(store_t *s, const urec_t *r)
 int store_key_stamp(store_t *s, uint32_t user, uint32_t movie, uint64_t *stamp, bool *live)
 {
     struct rating_row r = {0};
+    if ((movie = movie_resolve(s, movie)) == 0)
+        return -1;
     int rc = rating_get(s, user, movie, &r);
     if (rc == 1) {
         *stamp = r.stamp;
@@ -533,6 +641,7 @@ int store_executed_find(store_t *s, const upd_id_t *uid, vts_t *ts, uint32_t *mo
 
 static void col_movie(sqlite3_stmt *st, movie_info_t *m)
 {
+    m->alias_of = sqlite3_column_count(st) > 5 ? (uint32_t)sqlite3_column_int64(st, 5) : 0;
     m->movie = (uint32_t)sqlite3_column_int64(st, 0);
     col_text(st, 1, m->title, sizeof m->title);
     col_text(st, 2, m->genres, sizeof m->genres);
@@ -542,6 +651,8 @@ static void col_movie(sqlite3_stmt *st, movie_info_t *m)
 
 int store_movie(store_t *s, uint32_t movie, movie_info_t *out)
 {
+    if ((movie = movie_resolve(s, movie)) == 0)
+        return -1;
     sqlite3_stmt *st = stmt(s, S_MOVIE_GET);
     sqlite3_bind_int64(st, 1, movie);
     int rc = sqlite3_step(st);
@@ -579,6 +690,8 @@ int store_title_search(store_t *s, const char *pattern, movie_info_t *out, size_
 int store_rating(store_t *s, uint32_t user, uint32_t movie, uint32_t *halves)
 {
     struct rating_row r = {0};
+    if ((movie = movie_resolve(s, movie)) == 0)
+        return -1;
     int rc = rating_get(s, user, movie, &r);
     if (rc == 1 && r.halves == 0)
         return 0; /* a tombstone: deleted */
@@ -996,8 +1109,9 @@ int store_snap_header(store_snap_t *v, vts_t *replica_ts, vts_t *value_ts, vts_t
 int store_snap_movies(store_snap_t *v, uint32_t after, movie_info_t *out, size_t max,
                       size_t *nout)
 {
-    sqlite3_stmt *st = snap_prepare(v, "SELECT movie, title, genres, nratings, sum_halves "
-                                       "FROM movies WHERE movie > ?1 ORDER BY movie LIMIT ?2");
+    sqlite3_stmt *st = snap_prepare(v, "SELECT movie, title, genres, nratings, sum_halves, "
+                                       "alias_of FROM movies WHERE movie > ?1 ORDER BY movie "
+                                       "LIMIT ?2");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, after);
@@ -1100,9 +1214,10 @@ int store_put_movie(store_t *s, const movie_info_t *m)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO movies(movie, title, genres, nratings, "
-                                  "sum_halves) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                  "sum_halves, alias_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                            -1, &st, NULL) != SQLITE_OK)
         return fail(s, "install movie");
+    sqlite3_bind_int64(st, 6, m->alias_of);
     sqlite3_bind_int64(st, 1, m->movie);
     sqlite3_bind_text(st, 2, m->title, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, m->genres, -1, SQLITE_STATIC);

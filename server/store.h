@@ -28,6 +28,7 @@ typedef struct movie_info {
     char genres[RT_MAX_GENRES + 1];
     uint32_t nratings;
     uint64_t sum_halves;
+    uint32_t alias_of;     /* nonzero: this id is another name of that movie */
 } movie_info_t;
 
 typedef struct user_rating {

@@ -291,6 +291,49 @@ static void test_retry_applied_once(void **st)
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&later);
 }
 
+/* A front end that lost its answer retries an add-movie at another
+ * replica with the same id: two records, two movie ids.  Every replica
+ * ends with one movie (the lower id), the other id an alias of it, and
+ * ratings through either id land on it. */
+static void test_duplicate_new_movie_merged(void **st)
+{
+    (void)st;
+    vts_t p0, p1;
+    vts_zero(&p0, 0);
+    vts_zero(&p1, 0);
+    rt_status_res before = status_of(2);
+    struct upd a = send_update(0, true, op_movie("Twice (2026)", 4, 6), &p0, 77);
+    struct upd b = send_update(1, true, op_movie("Twice (2026)", 4, 6), &p1, 77);
+    assert_int_equal(a.status, RT_OK);
+    assert_int_equal(b.status, RT_OK);
+    assert_int_not_equal(a.movie, b.movie);
+    uint32_t low = a.movie < b.movie ? a.movie : b.movie;
+    uint32_t high = a.movie ^ b.movie ^ low;
+    /* a rating through the higher id before anyone saw the duplicate */
+    uint32_t via = b.movie == high ? 1 : 0;
+    vts_t *pv = via ? &p1 : &p0;
+    assert_int_equal(send_update(via, true, op_rate(5, high, 9), pv, 78).status, RT_OK);
+    gossip(2, 1); /* replica 2 hears of b first, then a */
+    gossip(0, 2);
+    gossip_all(N);
+    vts_t all;
+    vts_zero(&all, 0);
+    for (uint32_t k = 0; k < N; k++) {
+        rt_status_res s = status_of(k);
+        assert_int_equal(s.nmovies, before.nmovies + 1);
+        xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
+        uint32_t h;
+        assert_int_equal(get_rating(k, &all, 5, low, &h), RT_OK);
+        assert_int_equal(h, 9);
+        assert_int_equal(get_rating(k, &all, 5, high, &h), RT_OK);
+        assert_int_equal(get_rating(k, &all, 4, low, &h), RT_OK);
+        assert_int_equal(h, 6);
+    }
+    assert_int_equal(digest_of(0), digest_of(1));
+    assert_int_equal(digest_of(1), digest_of(2));
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&before);
+}
+
 static void test_query_never_older_than_prev(void **st)
 {
     (void)st;
@@ -429,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_converges_and_stays_deleted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retry_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_new_movie_merged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_never_older_than_prev, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overload_and_offline, setup, teardown),
