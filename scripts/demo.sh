@@ -157,7 +157,11 @@ wait_up() {
     local name=$1 prog=$2 pidf=$3 log=$4 secs=$5 t0=$SECONDS
     until rpc_up "$prog"; do
         if ! our_pid "$pidf" >/dev/null; then
-            tail -n 10 "$log" | sed 's/^/    /' >&2
+            tail -n 5 "$log" | sed 's/^/    /' >&2
+            if tail -n 3 "$log" | grep -q 'database'; then
+                echo "demo: the state in $VAR may be from another version of ratingd;" \
+                    "scripts/demo.sh --fresh starts on a new one" >&2
+            fi
             die "$name exited before it registered (log: $log)"
         fi
         ((SECONDS - t0 < secs)) || die "$name did not register program $(printf '%#x' "$prog") within $secs s (log: $log)"

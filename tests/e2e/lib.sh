@@ -28,13 +28,17 @@
 #     process it lost track of), and `rpcinfo -d`s any allocated program still registered.
 #     run.sh checks the whole run the same way at the end.
 #   - A server that exits non-zero after SIGTERM, or a log with a sanitizer report, fails the
-#     test even if its assertions passed.
+#     test even if its assertions passed (see "sanitizers" below for the one known leak).
+#   - Data: tests/e2e/data is a 22-movie, 103-rating cut of ml-latest-small in the same format
+#     (CRLF, quoted titles with commas and doubled quotes); t_movielens uses the real one.
 #
 # Main helpers (see each function)
 #   start_cluster N [opts]   replicas 0..N-1 + front end; exports PROG_BASE FE_PROG NREPL DATA
 #   start_replica K [args] / stop_replica K / kill9_replica K / restart_replica K [args]
 #   start_fe [args] / stop_fe
 #   cli ARGS...              the client through the front end;  cli_r K ARGS...  directly at K
+#   replica_has K U M R / replica_lacks K U M    `get U M` at replica K says R / not found
+#   parse_ok "$OUT"          "ok replica=K ts=[..]" -> OK_REPLICA, OK_TS
 #   run CMD...               run and capture: RC, OUT, ERR
 #   wait_for [-t S] [-m MSG] CMD...   poll CMD until it succeeds, fail at the deadline
 #   assert_eq EXP ACT [what] / assert_ne / assert_contains HAY NEEDLE [what] /
