@@ -311,6 +311,22 @@ static int check_identity(store_t *s, uint32_t id, uint32_t n, const char *path,
     return 0;
 }
 
+/* quick_check reports damage as result rows, not as an error: anything
+ * but a single "ok" means the file is corrupt. */
+static int quick_check(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "quick_check");
+    int rc = sqlite3_step(st);
+    const char *res = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    int ok = res && strcmp(res, "ok") == 0;
+    if (!ok)
+        snprintf(s->err, sizeof s->err, "%s", res ? res : sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
 static int open_db(store_t *s, const char *path, enum store_sync sync, char *err, size_t errlen)
 {
     bool mem = strcmp(path, ":memory:") == 0;
@@ -325,7 +341,7 @@ static int open_db(store_t *s, const char *path, enum store_sync sync, char *err
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas, "%s PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;",
              mem ? "" : "PRAGMA journal_mode=WAL;", sync == STORE_SYNC_FULL ? "FULL" : "OFF");
-    if (exec(s, pragmas) < 0 || exec(s, "PRAGMA quick_check") < 0 || exec(s, schema) < 0) {
+    if (exec(s, pragmas) < 0 || quick_check(s) < 0 || exec(s, schema) < 0) {
         snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
         return -1;
     }
