@@ -4,7 +4,7 @@
 # it or "unavailable" (exit 3), never the older value, wherever its read is sent.
 . "$(dirname "$0")/lib.sh"
 
-start_cluster 3 -g 600000 -f "--prefer 0 --wait 1500"
+start_cluster 3 -g 600000 -f "--prefer 0 --wait 3000"
 S="$T/session"
 
 # User 1 rated movie 1 4.0 and movie 3 4.0 in the data set.
@@ -50,9 +50,20 @@ assert_not_contains "$OUT" "4.0" "session 1 read directly at replica $A"
 assert_exit 0 cli -s "$S2" get 1 3
 assert_eq 1.5 "$OUT" "session 2 through the front end with replica $W down"
 
-# The writer comes back (same data dir) with fast gossip: its update survived the kill -9,
-# spreads, and session 1's reads through the front end return it, never the old value.
+# The writer comes back (same data dir) with fast gossip while a read of session 1 waits in
+# the front end: the read returns the new value once a replica has it (its update survived
+# the kill -9), and later reads never return the old value.
+t0=$(_now_ms)
+cli -s "$S" get 1 1 >"$T/waiting.out" 2>"$T/waiting.err" &
+reader=$!
+sleep 0.5    # let the read reach the front end's waiting (not an assertion)
 restart_replica "$W" --gossip-ms 200
+wait "$reader"
+rc=$?
+waited=$(( $(_now_ms) - t0 ))
+note "the waiting read returned exit $rc after $waited ms: '$(<"$T/waiting.out")' $(<"$T/waiting.err")"
+assert_eq 0 "$rc" "exit status of the read that waited for the writer's return"
+assert_eq 2.0 "$(<"$T/waiting.out")" "the read that waited"
 seen_new() {
     local o
     o=$(cli -s "$S" get 1 1 2>/dev/null)
