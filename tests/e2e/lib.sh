@@ -278,6 +278,9 @@ wait_registered() {
 # ---- the cluster ---------------------------------------------------------------
 
 NREPL=0
+USE_SPEC=0
+CLUSTER_ARGS=()
+REPLICA_SPEC=""
 DATA=""
 DATASET="$SMALL_DATA"
 GOSSIP_MS=200
@@ -285,6 +288,7 @@ START_SECS=20
 
 # start_cluster N [-g GOSSIP_MS] [-d DATASET_DIR|none] [-x K "REPLICA K ARGS"]...
 #               [-f "FRONT END ARGS"] [-t START_SECS] [-n (no front end)]
+#               [-s (name the replicas with --replicas host:prog,... in hex)]
 # Starts replicas 0..N-1 on fresh data under $T/data and a front end, each registered with
 # rpcbind under freshly allocated program numbers.  Exports NREPL PROG_BASE FE_PROG DATA.
 start_cluster() {
@@ -300,12 +304,19 @@ start_cluster() {
         -f) fe_extra=$2; shift 2 ;;
         -t) START_SECS=$2; shift 2 ;;
         -n) with_fe=0; shift ;;
+        -s) USE_SPEC=1; shift ;;
         *) fail "start_cluster: bad option $1" ;;
         esac
     done
     NREPL=$n
     alloc_progs
     FE_PROG=$((PROG_BASE + 15))
+    REPLICA_SPEC=""
+    for ((k = 0; k < n; k++)); do
+        REPLICA_SPEC+="${REPLICA_SPEC:+,}$(printf 'localhost:%#x' $((PROG_BASE + k)))"
+    done
+    if ((USE_SPEC)); then CLUSTER_ARGS=(--replicas "$REPLICA_SPEC")
+    else CLUSTER_ARGS=(--nreplicas "$n" --replica-base "$PROG_BASE"); fi
     DATA="$T/data"
     mkdir -p "$DATA"
     export NREPL PROG_BASE FE_PROG DATA
@@ -324,12 +335,12 @@ _spawn_replica() {   # K [more args]
     local k=$1
     shift
     # shellcheck disable=SC2086 # REPL_ARGS holds words
-    "$BIN/ratingd" --id "$k" --nreplicas "$NREPL" --replica-base "$PROG_BASE" \
+    "$BIN/ratingd" --id "$k" "${CLUSTER_ARGS[@]}" \
         --data-dir "$DATA" --movielens "$DATASET" --gossip-ms "$GOSSIP_MS" \
         ${REPL_ARGS[$k]} "$@" </dev/null >>"$T/replica-$k.log" 2>&1 &
     REPL_PID[$k]=$!
     E2E_PIDS+=("$!")
-    note "started ratingd $k (pid $!): ${REPL_ARGS[$k]} $*"
+    note "started ratingd $k (pid $!): ${CLUSTER_ARGS[*]} ${REPL_ARGS[$k]} $*"
 }
 
 # start_replica K [ARGS]: start replica K (again) and wait until it is registered.
@@ -365,7 +376,7 @@ kill9_replica() {
 # start_fe [ARGS]: the front end at FE_PROG over replicas PROG_BASE..+NREPL-1.
 start_fe() {
     FE_ARGS="$*"
-    "$BIN/ratingfe" --prog "$FE_PROG" --nreplicas "$NREPL" --replica-base "$PROG_BASE" \
+    "$BIN/ratingfe" --prog "$FE_PROG" "${CLUSTER_ARGS[@]}" \
         "$@" </dev/null >>"$T/frontend.log" 2>&1 &
     FE_PID=$!
     E2E_PIDS+=("$!")

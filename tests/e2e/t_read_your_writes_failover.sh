@@ -35,6 +35,8 @@ assert_exit 0 cli_r $B get 1 3
 assert_eq 4.0 "$OUT" "session-less read at replica $B (premise: it lacks the update)"
 assert_exit 3 cli_r $B -s "$S2" get 1 3
 assert_not_contains "$OUT" "4.0" "session 2 read directly at replica $B"
+assert_exit 3 env RATING_SESSION="$S2" "$BIN/rating" -r "127.0.0.1:$((PROG_BASE + B))" get 1 3
+assert_not_contains "$OUT" "4.0" "session 2 (from RATING_SESSION) read directly at replica $B"
 # Through the front end (which prefers 0, which lacks it too) the session gets the new value.
 assert_exit 0 cli -s "$S2" get 1 3
 assert_eq 1.5 "$OUT" "session 2 through the front end"

@@ -2,7 +2,8 @@
 # `rating shell` driven through a pipe: a retrieve, a submit and a read back in one session.
 . "$(dirname "$0")/lib.sh"
 
-start_cluster 3
+# (This cluster names its replicas the long way: --replicas localhost:0x...,... everywhere.)
+start_cluster 3 -s
 
 printf '%s\n' "movie 1" "rate 960 2 3.5" "get 960 2" "update 960 2 4.0" "get 960 2" "get 960 3" "quit" >"$T/in"
 run cli shell <"$T/in"
