@@ -962,7 +962,8 @@ static int import_ratings(store_t *s, const char *dir, bool progress, char *err,
             continue;
         unsigned long long when = nf == 4 ? strtoull(f[3], &end, 10) : 0;
         if (nf != 4 || field_u32(f[0], &user) < 0 || field_u32(f[1], &movie) < 0 ||
-            parse_halves(f[2], &halves) < 0 || *end) {
+            parse_halves(f[2], &halves) < 0 || *end || f[3][0] < '0' || f[3][0] > '9' ||
+            when > UINT64_MAX / 1000) {
             import_error(err, errlen, path, line, "expected userId,movieId,rating,timestamp "
                                                   "with a rating from 0.5 to 5.0");
             goto fail;
