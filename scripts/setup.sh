@@ -6,6 +6,8 @@
 #          libcmocka-dev (unit tests)
 #   run:   rpcbind (also gives rpcinfo), /etc/netconfig (libtirpc-common), netbase (/etc/rpc,
 #          /etc/services), sqlite3 (to inspect a replica's database), procps (ps, pgrep)
+#   multi-host tests (tests/cluster, root only): iproute2 (ip netns, veth, bridge, tc),
+#          nftables (loss and partitions), util-linux (unshare, nsenter)
 #
 # As root on Debian it installs what is missing with apt-get; otherwise it says what to
 # install and exits 1.  Then it makes sure rpcbind answers (`rpcinfo -p`), starting it by hand
@@ -16,7 +18,8 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES="gcc libc6-dev make pkg-config rpcsvc-proto libtirpc-dev libtirpc-common rpcbind
-netbase libcmocka-dev libsqlite3-dev libssl-dev sqlite3 procps coreutils grep sed"
+netbase libcmocka-dev libsqlite3-dev libssl-dev sqlite3 procps coreutils grep sed
+iproute2 nftables util-linux"
 PACKAGES=$(echo $PACKAGES)
 
 # --- what is missing ------------------------------------------------------------
@@ -32,6 +35,12 @@ check() {
     for c in rpcbind rpcinfo; do
         have "$c" || [ -x "/usr/sbin/$c" ] || [ -x "/sbin/$c" ] || need "$c"
     done
+    # The multi-host tests run only as root (network namespaces); others skip them.
+    if [ "$(id -u)" = 0 ]; then
+        for c in ip tc nft unshare nsenter; do
+            have "$c" || [ -x "/usr/sbin/$c" ] || [ -x "/sbin/$c" ] || need "$c"
+        done
+    fi
     if have pkg-config && ! pkg-config --exists libtirpc 2>/dev/null; then need libtirpc.pc; fi
     [ -f /usr/include/tirpc/rpc/rpc.h ] || need tirpc-headers
     [ -f /usr/include/cmocka.h ] || need cmocka.h
