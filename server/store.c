@@ -327,6 +327,35 @@ static int quick_check(store_t *s)
     return ok ? 0 : -1;
 }
 
+/* A file with tables but no meta table belongs to another program: never
+ * add ours to it. */
+static int foreign_file(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*), SUM(name = 'meta') FROM sqlite_master "
+                                  "WHERE type = 'table'", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "read the schema");
+    int foreign = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0 &&
+                  sqlite3_column_int(st, 1) == 0;
+    sqlite3_finalize(st);
+    if (foreign)
+        snprintf(s->err, sizeof s->err, "it holds tables of another program");
+    return foreign ? -1 : 0;
+}
+
+/* Databases made before movie aliases existed lack the column. */
+static int migrate(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('movies') WHERE name = "
+                                  "'alias_of'", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "read the schema");
+    int have = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return have ? 0
+                : exec(s, "ALTER TABLE movies ADD COLUMN alias_of INTEGER NOT NULL DEFAULT 0");
+}
+
 static int open_db(store_t *s, const char *path, enum store_sync sync, char *err, size_t errlen)
 {
     bool mem = strcmp(path, ":memory:") == 0;
@@ -341,7 +370,8 @@ static int open_db(store_t *s, const char *path, enum store_sync sync, char *err
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas, "%s PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;",
              mem ? "" : "PRAGMA journal_mode=WAL;", sync == STORE_SYNC_FULL ? "FULL" : "OFF");
-    if (exec(s, pragmas) < 0 || quick_check(s) < 0 || exec(s, schema) < 0) {
+    if (exec(s, pragmas) < 0 || quick_check(s) < 0 || foreign_file(s) < 0 ||
+        exec(s, schema) < 0 || migrate(s) < 0) {
         snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
         return -1;
     }

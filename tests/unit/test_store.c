@@ -1427,6 +1427,49 @@ static void test_refuse_foreign_sqlite(void **st)
         fail_msg("unexpected message: %s", err);
 }
 
+/* A file of another program (tables, no meta) is refused and left as it is. */
+static void test_refuse_other_programs_file(void **st)
+{
+    (void)st;
+    const char *path = tmp_path("other.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x);", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    const char *err = open_refused(path, 0, NREP);
+    if (!strstr(err, "another program"))
+        fail_msg("unexpected message: %s", err);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1); /* still only its table */
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* A database made before movies had alias_of opens, gains the column, and
+ * keeps its data. */
+static void test_migrates_old_schema(void **st)
+{
+    (void)st;
+    const char *path = tmp_path("old.db");
+    store_t *s = open_ok(path, 0, NREP);
+    import_ok(s, TESTDATA "/tiny");
+    store_close(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE movies DROP COLUMN alias_of;", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    s = open_ok(path, 0, NREP);
+    expect_counts(s, 34, 11, 0);
+    movie_info_t m = movie_of(s, 11);
+    assert_string_equal(m.title, "American President, The (1995)");
+    store_close(s);
+}
+
 static void test_refuse_missing_directory(void **st)
 {
     (void)st;
@@ -1529,6 +1572,8 @@ int main(void)
         T(test_refuse_truncated),
         T(test_refuse_damaged_page),
         T(test_refuse_foreign_sqlite),
+        T(test_refuse_other_programs_file),
+        T(test_migrates_old_schema),
         T(test_refuse_missing_directory),
         T(test_refuse_unwritable_directory),
     };
