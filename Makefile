@@ -2,7 +2,9 @@
 #
 #   make            build bin/ratingd (replica), bin/ratingfe (front end), bin/rating (client)
 #   make demo       install prerequisites, start rpcbind, 3 replicas, a front end, a session
-#   make test       install prerequisites, unit tests (cmocka) and end-to-end tests
+#   make test       install prerequisites, unit tests (cmocka) and end-to-end tests, then
+#                   the multi-host tests (as root with ip netns; otherwise they say why they skip)
+#   make test-cluster  the multi-host fault tests alone (tests/cluster, network namespaces)
 #   make asan       the whole test suite under AddressSanitizer + UBSan
 #
 # BUILD names the build directory, so sanitizer builds live beside the normal one.
@@ -42,7 +44,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 # Keep test objects: they are not temporaries to delete.
 .SECONDARY:
 
-.PHONY: all demo test unit e2e asan deps clean bench
+.PHONY: all demo test unit e2e asan deps clean bench test-cluster
 all: $(PROGS)
 
 $(GEN)/rating.h: rating.x
@@ -89,8 +91,11 @@ unit: $(UNIT_TESTS)
 e2e: $(PROGS)
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
 
+test-cluster: $(PROGS)
+	@BIN=$(abspath $(BIN)) tests/cluster/run.sh
+
 test: deps
-	@$(MAKE) --no-print-directory all unit e2e
+	@$(MAKE) --no-print-directory all unit e2e test-cluster
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" all unit e2e

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# run.sh [-k] [SCENARIO...] -- the multi-host fault tests of ratingd (`make test-cluster`).
+#
+#   BIN=/abs/build/bin tests/cluster/run.sh          every tests/cluster/s*_*.sh, in order
+#   tests/cluster/run.sh s2 s4_rpcbind_restart       a subset (by number or name)
+#   -k keeps every scenario's temp dir (CL_KEEP=1)
+#   CL_EXPECT_FAIL="s4 s6"   scenarios known to fail (a bug being fixed): a failure of one of
+#                            them prints XFAIL and counts as skipped, a pass prints XPASS
+#
+# Each scenario builds its own hosts out of network namespaces (see lib.sh), runs as its own
+# process under `timeout`, and tears everything down when it ends.  Prints "PASS name",
+# "FAIL name (reason)" or "SKIP name (reason)" per scenario, then checks that no namespace and
+# no process of the run is left, and ends with "N passed, M failed[, K skipped]".  Exit 1 if
+# anything failed.  Without root or without `ip netns`, every scenario is skipped (exit 0).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${BIN:-$ROOT/build/bin}
+PATH="$PATH:/usr/sbin:/sbin"
+
+while [[ $# -gt 0 && $1 == -* ]]; do
+    case $1 in
+    -k) export CL_KEEP=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --) shift; break ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+scenarios=()
+if [[ $# -gt 0 ]]; then
+    for a in "$@"; do
+        a=${a%.sh}
+        [[ $a == s* ]] || a=s$a
+        m=("$HERE"/"$a"*.sh)
+        [[ -f ${m[0]} ]] || { echo "run.sh: no scenario $a" >&2; exit 2; }
+        scenarios+=("$(basename "${m[0]}" .sh)")
+    done
+else
+    for f in "$HERE"/s[0-9]*_*.sh; do scenarios+=("$(basename "$f" .sh)"); done
+fi
+
+# What this machine lacks, if anything: then every scenario is skipped.
+why_skip() {
+    [[ $(id -u) == 0 ]] || { echo "not root: the cluster tests build hosts out of network namespaces, which needs root"; return; }
+    local c
+    for c in ip unshare nsenter rpcbind rpcinfo; do
+        command -v "$c" >/dev/null || { echo "$c not found (scripts/setup.sh installs iproute2, util-linux, rpcbind)"; return; }
+    done
+    local probe="rdprobe-$$-$RANDOM"
+    if ! ip netns add "$probe" 2>/dev/null; then
+        echo "ip netns does not work here (no CAP_SYS_ADMIN, or a container without namespaces)"
+        return
+    fi
+    ip netns del "$probe" 2>/dev/null
+    if ! unshare -m --propagation private true 2>/dev/null; then
+        echo "unshare -m does not work here (no mount namespaces)"
+    fi
+}
+reason=$(why_skip)
+if [[ -n $reason ]]; then
+    echo "SKIP: ratingd cluster tests: $reason"
+    for s in "${scenarios[@]}"; do echo "SKIP $s"; done
+    echo "0 passed, 0 failed, ${#scenarios[@]} skipped"
+    exit 0
+fi
+
+[[ -d $BIN ]] || { echo "run.sh: no binary directory $BIN (run make first)" >&2; exit 2; }
+BIN=$(cd "$BIN" && pwd)
+for b in ratingd ratingfe rating; do
+    [[ -x $BIN/$b ]] || { echo "run.sh: $BIN/$b is missing (run make first)" >&2; exit 2; }
+done
+export BIN
+
+CL_RUN_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+CL_RUN_DIR=$(mktemp -d /tmp/ratingd-cluster-run.XXXXXX)
+export CL_RUN_ID CL_RUN_DIR
+SCEN_TIMEOUT=${CL_SCENARIO_TIMEOUT:-150}
+
+passed=0 failed=0 skipped=0
+failures=()
+current=""
+interrupted=0
+on_signal() {
+    interrupted=1
+    [[ -n $current ]] && kill -TERM "$current" 2>/dev/null
+}
+trap on_signal INT TERM
+
+started=$SECONDS
+echo "ratingd cluster tests: ${#scenarios[@]} scenarios, 3 replica hosts + a client host each (network namespaces rd*-$CL_RUN_ID*), binaries in $BIN, run dir $CL_RUN_DIR"
+for s in "${scenarios[@]}"; do
+    ((interrupted)) && break
+    t0=$SECONDS
+    # timeout puts the scenario in its own process group; SIGTERM lets its trap clean up.
+    SCEN=$s timeout -k 20 "$SCEN_TIMEOUT" bash "$HERE/$s.sh" >"$CL_RUN_DIR/$s.out" 2>&1 &
+    current=$!
+    wait "$current"
+    rc=$?
+    while kill -0 "$current" 2>/dev/null; do wait "$current"; rc=$?; done
+    current=""
+    dt=$((SECONDS - t0))
+    reason=""
+    [[ -f $CL_RUN_DIR/$s.reason ]] && reason=$(head -c 600 "$CL_RUN_DIR/$s.reason" | tr '\n' ' ' | sed 's/ *$//')
+    expected_fail=0
+    for x in ${CL_EXPECT_FAIL:-}; do [[ $s == "$x" || $s == "${x}_"* ]] && expected_fail=1; done
+    if [[ $rc == 0 ]]; then
+        if ((expected_fail)); then echo "XPASS $s (${dt}s; listed in CL_EXPECT_FAIL, which it no longer needs)"
+        else echo "PASS $s (${dt}s)"; fi
+        passed=$((passed + 1))
+    elif ((expected_fail)) && [[ $rc != 77 ]]; then
+        echo "XFAIL $s (expected, CL_EXPECT_FAIL: ${reason:-exit status $rc})"
+        skipped=$((skipped + 1))
+    elif [[ $rc == 77 ]]; then
+        echo "SKIP $s (${reason:-no reason given})"
+        skipped=$((skipped + 1))
+    else
+        [[ $rc == 124 ]] && reason="timed out after ${SCEN_TIMEOUT}s; ${reason}"
+        [[ -n $reason ]] || reason="exit status $rc"
+        echo "FAIL $s ($reason)"
+        failed=$((failed + 1))
+        failures+=("$s")
+        echo "---- last lines of $s's output ($CL_RUN_DIR/$s.out):"
+        tail -n 30 "$CL_RUN_DIR/$s.out" | cut -c1-400 | sed 's/^/    /'
+        if [[ -f $CL_RUN_DIR/$s.tmp ]]; then
+            tmp=$(<"$CL_RUN_DIR/$s.tmp")
+            for log in "$tmp"/h*/replica.log "$tmp"/hc/*.log; do
+                [[ -f $log ]] || continue
+                echo "---- last lines of $log:"
+                tail -n 6 "$log" | cut -c1-300 | sed 's/^/    /'
+            done
+        fi
+        echo "----"
+    fi
+done
+
+# Whatever a scenario left behind (it was killed before its trap ran, or its cleanup failed):
+# namespaces named with this run's id, processes with its tag.  Remove them; it is a failure.
+problems=""
+for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E -- "^rd[0-9a-z]+-$CL_RUN_ID"); do
+    problems+="namespace $ns left; "
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    sleep 0.2
+    ip netns del "$ns" 2>/dev/null
+done
+for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    [[ $p == "$$" ]] && continue
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -q "^CL_PROC_TAG=ratingd-cluster-$CL_RUN_ID/"; then
+        problems+="process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 100)) left; "
+        kill -KILL "$p" 2>/dev/null
+    fi
+done
+if [[ -n $problems ]]; then
+    echo "FAIL leftovers (${problems% })"
+    failed=$((failed + 1))
+    failures+=(leftovers)
+else
+    echo "no leftover namespaces or processes"
+fi
+
+((interrupted)) && echo "interrupted"
+echo "cluster tests took $((SECONDS - started))s${failures[*]:+; failed: ${failures[*]}}"
+if [[ $failed == 0 && -z ${CL_KEEP:-} ]]; then rm -rf "$CL_RUN_DIR"; fi
+if [[ $skipped -gt 0 ]]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[[ $failed == 0 && $interrupted == 0 ]]
