@@ -157,10 +157,17 @@ static void keep_registered(void)
     if (!srv.prog || now - srv.last_check < 3)
         return;
     srv.last_check = now;
-    struct sockaddr_storage found;
-    struct netbuf got = {.maxlen = sizeof found, .len = 0, .buf = &found};
-    if (rpcb_getaddr(srv.prog->prog, srv.prog->vers, srv.nconf, &got, "localhost"))
+    /* Not rpcb_getaddr(): it goes through libtirpc's rpcbind address cache,
+     * which double-frees when the cached rpcbind is gone (rpcutil.c). */
+    struct netconfig *nc = NULL;
+    struct netbuf *got = NULL;
+    if (rpc_lookup("localhost", srv.nconf->nc_netid, srv.prog->prog, srv.prog->vers, 2000, &nc,
+                   &got) == 0) {
+        free(got->buf);
+        free(got);
+        freenetconfigent(nc);
         return;
+    }
     if (rpc_createerr.cf_stat != RPC_PROGNOTREGISTERED && rpc_createerr.cf_stat != RPC_PROGUNAVAIL)
         return;
     struct netbuf nb = {.maxlen = srv.addrlen, .len = srv.addrlen, .buf = &srv.addr};

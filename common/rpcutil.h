@@ -67,6 +67,12 @@ void rpc_serve(volatile int *stop, int timeout_ms, void (*tick)(void *), void *a
  * timeout.  Returns NULL and a message in err. */
 CLIENT *rpc_connect(const char *host, uint32_t prog, uint32_t vers, int timeout_ms, char *err,
                     size_t errlen);
+/* Ask host's rpcbind where prog/vers listens on netid ("tcp" or "tcp6"),
+ * without libtirpc's rpcbind address cache (see rpcutil.c).  Returns 0 with
+ * *nconf (free with freenetconfigent) and *addr (free addr->buf and addr),
+ * or -1 with rpc_createerr set. */
+int rpc_lookup(const char *host, const char *netid, uint32_t prog, uint32_t vers, int timeout_ms,
+               struct netconfig **nconf, struct netbuf **addr);
 /* Parse a program number: decimal or 0x-hex.  Returns 0 or -1. */
 int rpc_parse_prog(const char *s, uint32_t *prog);
 
