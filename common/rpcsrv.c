@@ -232,7 +232,8 @@ static ssize_t read_record(int fd, char **buf, size_t *cap)
             *buf = nb;
             *cap = ncap;
         }
-        if (read_full(fd, *buf + len, frag) < 0)
+        /* An empty fragment may come before any buffer exists: no NULL + 0. */
+        if (frag > 0 && read_full(fd, *buf + len, frag) < 0)
             return -1;
         len += frag;
         if (mark & 0x80000000U)
