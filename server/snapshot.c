@@ -159,7 +159,10 @@ void snapshot_serve(state_t *s, const rt_snap_args *a, rt_snap_res *res)
 {
     pthread_mutex_lock(&snap.mu);
     res->rows.part = a->part;
-    if (a->from >= s->cfg.n || a->from == s->cfg.id) {
+    if ((uint32_t)a->part > SNAP_END) {
+        res->rows.part = SNAP_END; /* the reply cannot carry an unknown part */
+        res->status = RT_INVALID;
+    } else if (a->from >= s->cfg.n || a->from == s->cfg.id) {
         res->status = RT_DENIED;
     } else if (a->part == SNAP_BEGIN) {
         res->status = begin(s, a->from, &res->rows.rt_snap_rows_u.header);
