@@ -63,15 +63,21 @@ int csv_row(csv_t *c, char **fields, int max)
     c->row_line = c->next_line;
     ch = getc(c->f);
     if (ch == EOF)
-        return 0;
+        return ferror(c->f) ? fail(c, "read error") : 0; /* e.g. a directory */
     fields[nf++] = c->buf;
     for (; ch != EOF; ch = getc(c->f)) {
         if (len >= CSV_MAX_ROW)
             return fail(c, "line longer than 64 KiB");
+        if (ch == '\0') /* it would end the field early, silently */
+            return fail(c, "NUL byte in the file");
         if (quoted) {
             if (ch == '"') {
                 int next = getc(c->f);
                 if (next != '"') {
+                    /* `"A, B" (1995)` is a field quoted by mistake: say so
+                     * rather than guess where it ends. */
+                    if (next != ',' && next != '\r' && next != '\n' && next != EOF)
+                        return fail(c, "text after a closing quote");
                     quoted = 0;
                     ungetc(next, c->f);
                     continue;

@@ -240,6 +240,67 @@ static void test_long_row_refused(void **st)
     csv_close(c);
 }
 
+static void test_text_after_closing_quote(void **st)
+{
+    (void)st;
+    csv_t *c = open_text("1,\"ok\",x\r\n2,\"American President, The\" (1995),Comedy\r\n");
+    expect_row(c, 1, "1", "ok", "x", NULL);
+    char *f[MAXF];
+    assert_int_equal(csv_row(c, f, MAXF), -1);
+    assert_string_equal(csv_error(c), "text after a closing quote");
+    assert_int_equal(csv_line(c), 2);
+    csv_close(c);
+    /* a closing quote at the end of the file or before CR is fine */
+    c = open_text("\"a\"\r\n\"b\"");
+    expect_row(c, 1, "a", NULL);
+    expect_row(c, 2, "b", NULL);
+    expect_end(c);
+    csv_close(c);
+}
+
+static void test_quote_inside_unquoted_field(void **st)
+{
+    (void)st;
+    csv_t *c = open_text("1,12\" Vinyl,x\r\n");
+    expect_row(c, 1, "1", "12\" Vinyl", "x", NULL);
+    expect_end(c);
+    csv_close(c);
+}
+
+static void test_nul_byte_refused(void **st)
+{
+    (void)st;
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    static const char text[] = "a,b\r\nc,d\0e\r\n";
+    assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+    assert_int_equal(fclose(f), 0);
+    char err[256] = "";
+    csv_t *c = csv_open(path, err, sizeof err);
+    assert_non_null(c);
+    expect_row(c, 1, "a", "b", NULL);
+    char *fields[MAXF];
+    assert_int_equal(csv_row(c, fields, MAXF), -1);
+    assert_string_equal(csv_error(c), "NUL byte in the file");
+    assert_int_equal(csv_line(c), 2);
+    csv_close(c);
+}
+
+static void test_directory_is_a_read_error(void **st)
+{
+    (void)st;
+    char err[256] = "";
+    csv_t *c = csv_open(tmpdir, err, sizeof err);
+    if (!c) { /* refused at open: as good */
+        assert_non_null(strstr(err, tmpdir));
+        return;
+    }
+    char *f[MAXF];
+    assert_int_equal(csv_row(c, f, MAXF), -1);
+    assert_string_equal(csv_error(c), "read error");
+    csv_close(c);
+}
+
 static void test_open_missing_file(void **st)
 {
     (void)st;
@@ -267,6 +328,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_row_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_after_closing_quote, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quote_inside_unquoted_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nul_byte_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directory_is_a_read_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_missing_file, setup, teardown),
     };
     return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
