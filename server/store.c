@@ -125,9 +125,14 @@ static int step_done(store_t *s, sqlite3_stmt *st, const char *what)
 static void bind_u64(sqlite3_stmt *st, int i, uint64_t v) { sqlite3_bind_int64(st, i, (int64_t)v); }
 static uint64_t col_u64(sqlite3_stmt *st, int i) { return (uint64_t)sqlite3_column_int64(st, i); }
 
+/* "[a,b,...]": up to VTS_MAX numbers of up to 20 digits, and a table of
+ * VTS_MAX of them separated by ';'. */
+#define VTS_TEXT_MAX (VTS_MAX * 21 + 4)
+#define TABLE_TEXT_MAX (VTS_MAX * VTS_TEXT_MAX)
+
 static void bind_vts(sqlite3_stmt *st, int i, const vts_t *v)
 {
-    char buf[VTS_MAX * 21 + 4];
+    char buf[VTS_TEXT_MAX];
     sqlite3_bind_text(st, i, vts_format(v, buf, sizeof buf), -1, SQLITE_TRANSIENT);
 }
 
@@ -274,10 +279,13 @@ static int check_identity(store_t *s, uint32_t id, uint32_t n, const char *path,
         return -1;
     }
     uint64_t imported = 0;
-    if (meta_get_u64(s, "imported", &imported) < 0 || meta_get_u64(s, "epoch", &s->epoch) < 0)
-        return -1;
     char buf[8];
-    int saved = meta_get_text(s, "replica_ts", buf, sizeof buf);
+    int saved = 0;
+    if (meta_get_u64(s, "imported", &imported) < 0 || meta_get_u64(s, "epoch", &s->epoch) < 0 ||
+        (saved = meta_get_text(s, "replica_ts", buf, sizeof buf)) < 0) {
+        snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
+        return -1;
+    }
     s->is_new = !imported && saved == 0;
     return 0;
 }
@@ -338,10 +346,12 @@ static int open_db(store_t *s, const char *path, enum store_sync sync, char *err
         return -1;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    /* Check before the first write: journal_mode=WAL is itself a write to
+     * the file header, and another program's file must be left as it was. */
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas, "%s PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;",
              mem ? "" : "PRAGMA journal_mode=WAL;", sync == STORE_SYNC_FULL ? "FULL" : "OFF");
-    if (exec(s, pragmas) < 0 || quick_check(s) < 0 || foreign_file(s) < 0 ||
+    if (quick_check(s) < 0 || foreign_file(s) < 0 || exec(s, pragmas) < 0 ||
         exec(s, schema) < 0 || migrate(s) < 0) {
         snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
         return -1;
@@ -368,8 +378,12 @@ store_t *store_open(const char *path, uint32_t replica_id, uint32_t nreplicas,
                      sqlite3_errmsg(s->db));
             goto fail;
         }
-    if (check_identity(s, replica_id, nreplicas, path, err, errlen) < 0 || load_counts(s) < 0)
+    if (check_identity(s, replica_id, nreplicas, path, err, errlen) < 0)
         goto fail;
+    if (load_counts(s) < 0) {
+        snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
+        goto fail;
+    }
     return s;
 fail:
     store_close(s);
@@ -439,19 +453,22 @@ static int movie_stats_add(store_t *s, uint32_t movie, int64_t dn, int64_t dsum)
 
 /* A movie created twice by one update (see add_movie) lives on under the
  * lower id; the other id is an alias of it.  Only created movies can be
- * aliases.  Returns the id to use, or 0 on a storage error. */
-static uint32_t movie_resolve(store_t *s, uint32_t movie)
+ * aliases.  Sets *to the id to use; -1 on a storage error. */
+static int movie_resolve(store_t *s, uint32_t movie, uint32_t *to)
 {
+    *to = movie;
     if (movie < RT_NEW_MOVIE_BASE)
-        return movie;
+        return 0;
     sqlite3_stmt *st = stmt(s, S_MOVIE_GET);
     sqlite3_bind_int64(st, 1, movie);
     int rc = sqlite3_step(st);
     uint32_t target = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(st, 5) : 0;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return fail(s, "read movie"), 0;
-    return target ? target : movie;
+        return fail(s, "read movie");
+    if (target)
+        *to = target;
+    return 0;
 }
 
 /* Write (user, movie) = halves (0 deletes) if (stamp, uid) is newer than
@@ -460,7 +477,7 @@ static int rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halv
                         uint64_t stamp, const upd_id_t *uid)
 {
     struct rating_row old = {0};
-    if ((movie = movie_resolve(s, movie)) == 0)
+    if (movie_resolve(s, movie, &movie) < 0)
         return -1;
     int have = rating_get(s, user, movie, &old);
     if (have < 0)
@@ -488,6 +505,7 @@ static int rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halv
     return 0;
 }
 
+/* 1 if created, 0 if the movie was there already, -1 on error. */
 static int movie_create(store_t *s, uint32_t movie, const char *title, const char *genres)
 {
     sqlite3_stmt *st = stmt(s, S_MOVIE_PUT);
@@ -496,11 +514,11 @@ static int movie_create(store_t *s, uint32_t movie, const char *title, const cha
     sqlite3_bind_text(st, 3, genres, -1, SQLITE_STATIC);
     if (step_done(s, st, "create movie") < 0)
         return -1;
-    if (sqlite3_changes(s->db) == 1) { /* new, not a repeat */
-        s->counts.nmovies++;
-        s->counts.digest += movie_hash(movie, title, genres);
-    }
-    return 0;
+    if (sqlite3_changes(s->db) == 0)
+        return 0; /* a repeat */
+    s->counts.nmovies++;
+    s->counts.digest += movie_hash(movie, title, genres);
+    return 1;
 }
 
 static int executed_put(store_t *s, const upd_id_t *uid, const vts_t *ts, uint32_t movie)
@@ -536,7 +554,10 @@ static int exec_sql(store_t *s, const char *sql, const char *what, int64_t a, in
 static int movie_merge(store_t *s, uint32_t from, uint32_t to)
 {
     movie_info_t old;
-    if (store_movie(s, from, &old) <= 0)
+    int have = store_movie(s, from, &old);
+    if (have == 0)
+        snprintf(s->err, sizeof s->err, "merge movies: movie %u is missing", from);
+    if (have <= 0)
         return -1;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT user, halves, stamp, uid_origin, uid_seq FROM ratings "
@@ -549,8 +570,13 @@ static int movie_merge(store_t *s, uint32_t from, uint32_t to)
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, from);
         sqlite3_bind_int64(st, 2, after);
-        if (sqlite3_step(st) != SQLITE_ROW)
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
             break;
+        if (step != SQLITE_ROW) { /* not the end: the rest must not be deleted */
+            rc = fail(s, "merge movies");
+            break;
+        }
         uint32_t user = (uint32_t)sqlite3_column_int64(st, 0);
         uint32_t halves = (uint32_t)sqlite3_column_int64(st, 1);
         upd_id_t uid = {col_u64(st, 3), col_u64(st, 4)};
@@ -629,7 +655,7 @@ int store_apply(store_t *s, const urec_t *r)
 int store_key_stamp(store_t *s, uint32_t user, uint32_t movie, uint64_t *stamp, bool *live)
 {
     struct rating_row r = {0};
-    if ((movie = movie_resolve(s, movie)) == 0)
+    if (movie_resolve(s, movie, &movie) < 0)
         return -1;
     int rc = rating_get(s, user, movie, &r);
     if (rc == 1) {
@@ -668,7 +694,7 @@ static void col_movie(sqlite3_stmt *st, movie_info_t *m)
 
 int store_movie(store_t *s, uint32_t movie, movie_info_t *out)
 {
-    if ((movie = movie_resolve(s, movie)) == 0)
+    if (movie_resolve(s, movie, &movie) < 0)
         return -1;
     sqlite3_stmt *st = stmt(s, S_MOVIE_GET);
     sqlite3_bind_int64(st, 1, movie);
@@ -685,6 +711,9 @@ int store_title_search(store_t *s, const char *pattern, movie_info_t *out, size_
     /* LIKE is ASCII case-insensitive; escape its wildcards in the input. */
     char like[2 * RT_MAX_TITLE + 3];
     size_t j = 0;
+    *nout = 0;
+    if (strlen(pattern) > RT_MAX_TITLE)
+        return 0; /* longer than any title (and than the buffer) */
     like[j++] = '%';
     for (const char *p = pattern; *p && j < sizeof like - 3; p++) {
         if (*p == '%' || *p == '_' || *p == '\\')
@@ -697,7 +726,6 @@ int store_title_search(store_t *s, const char *pattern, movie_info_t *out, size_
     sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (int64_t)max);
     int rc;
-    *nout = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && *nout < max)
         col_movie(st, &out[(*nout)++]);
     sqlite3_reset(st);
@@ -707,7 +735,7 @@ int store_title_search(store_t *s, const char *pattern, movie_info_t *out, size_
 int store_rating(store_t *s, uint32_t user, uint32_t movie, uint32_t *halves)
 {
     struct rating_row r = {0};
-    if ((movie = movie_resolve(s, movie)) == 0)
+    if (movie_resolve(s, movie, &movie) < 0)
         return -1;
     int rc = rating_get(s, user, movie, &r);
     if (rc == 1 && r.halves == 0)
@@ -754,23 +782,31 @@ int store_counts(store_t *s, store_counts_t *out)
 int store_save_ts(store_t *s, const vts_t *replica_ts, const vts_t *value_ts,
                   const vts_t *table, uint32_t n)
 {
-    char buf[VTS_MAX * (VTS_MAX * 21 + 4)], one[VTS_MAX * 21 + 4];
+    char one[VTS_TEXT_MAX];
+    char *buf = malloc(TABLE_TEXT_MAX);
+    if (!buf) {
+        snprintf(s->err, sizeof s->err, "out of memory");
+        return -1;
+    }
     size_t off = 0;
     buf[0] = '\0';
-    for (uint32_t k = 0; k < n; k++)
-        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", k ? ";" : "",
+    for (uint32_t k = 0; k < n && k < VTS_MAX; k++)
+        off += (size_t)snprintf(buf + off, TABLE_TEXT_MAX - off, "%s%s", k ? ";" : "",
                                 vts_format(&table[k], one, sizeof one));
-    if (meta_put_text(s, "replica_ts", vts_format(replica_ts, one, sizeof one)) < 0 ||
-        meta_put_text(s, "value_ts", vts_format(value_ts, one, sizeof one)) < 0 ||
-        meta_put_text(s, "table", buf) < 0)
-        return -1;
-    s->is_new = false;
-    return 0;
+    int rc = -1;
+    if (meta_put_text(s, "replica_ts", vts_format(replica_ts, one, sizeof one)) == 0 &&
+        meta_put_text(s, "value_ts", vts_format(value_ts, one, sizeof one)) == 0 &&
+        meta_put_text(s, "table", buf) == 0) {
+        s->is_new = false;
+        rc = 0;
+    }
+    free(buf);
+    return rc;
 }
 
 static int load_vts(store_t *s, const char *key, vts_t *v, uint32_t n)
 {
-    char buf[VTS_MAX * 21 + 4];
+    char buf[VTS_TEXT_MAX];
     int rc = meta_get_text(s, key, buf, sizeof buf);
     if (rc <= 0)
         return rc;
@@ -782,6 +818,18 @@ static int load_vts(store_t *s, const char *key, vts_t *v, uint32_t n)
     return 1;
 }
 
+/* "[..];[..];..": n vectors of at most n entries each, padded to n. */
+static int parse_table(char *text, vts_t *table, uint32_t n)
+{
+    char *save = NULL, *row = strtok_r(text, ";", &save);
+    for (uint32_t k = 0; k < n; k++, row = strtok_r(NULL, ";", &save)) {
+        if (!row || vts_parse(&table[k], row) < 0 || table[k].n > n)
+            return -1;
+        table[k].n = n;
+    }
+    return 0;
+}
+
 int store_load_ts(store_t *s, vts_t *replica_ts, vts_t *value_ts, vts_t *table, uint32_t n)
 {
     int rc = load_vts(s, "replica_ts", replica_ts, n);
@@ -789,22 +837,35 @@ int store_load_ts(store_t *s, vts_t *replica_ts, vts_t *value_ts, vts_t *table, 
         return rc;
     if (load_vts(s, "value_ts", value_ts, n) < 0)
         return -1;
-    static char buf[VTS_MAX * (VTS_MAX * 21 + 4)];
-    if (meta_get_text(s, "table", buf, sizeof buf) < 0)
+    char *buf = malloc(TABLE_TEXT_MAX);
+    if (!buf) {
+        snprintf(s->err, sizeof s->err, "out of memory");
         return -1;
-    char *save = NULL, *row = strtok_r(buf, ";", &save);
-    for (uint32_t k = 0; k < n; k++, row = strtok_r(NULL, ";", &save)) {
-        if (!row || vts_parse(&table[k], row) < 0 || table[k].n > n) {
-            snprintf(s->err, sizeof s->err, "corrupt timestamp table in meta");
-            return -1;
-        }
-        table[k].n = n;
     }
-    return 1;
+    rc = meta_get_text(s, "table", buf, TABLE_TEXT_MAX);
+    if (rc >= 0 && parse_table(buf, table, n) < 0) {
+        snprintf(s->err, sizeof s->err, "corrupt timestamp table in meta");
+        rc = -1;
+    }
+    free(buf);
+    return rc < 0 ? -1 : 1;
+}
+
+/* The log key is (origin, ts[origin]): an origin past the vector would
+ * read outside it. */
+static int log_origin_ok(store_t *s, const urec_t *r)
+{
+    if (r->origin < s->n && r->origin < VTS_MAX)
+        return 0;
+    snprintf(s->err, sizeof s->err, "log record from replica %u, but there are %u replicas",
+             r->origin, s->n);
+    return -1;
 }
 
 int store_log_put(store_t *s, const urec_t *r)
 {
+    if (log_origin_ok(s, r) < 0)
+        return -1;
     sqlite3_stmt *st = stmt(s, S_LOG_PUT);
     sqlite3_bind_int64(st, 1, r->origin);
     bind_u64(st, 2, r->ts.t[r->origin]);
@@ -825,6 +886,8 @@ int store_log_put(store_t *s, const urec_t *r)
 
 int store_log_del(store_t *s, const urec_t *r)
 {
+    if (log_origin_ok(s, r) < 0)
+        return -1;
     sqlite3_stmt *st = stmt(s, S_LOG_DEL);
     sqlite3_bind_int64(st, 1, r->origin);
     bind_u64(st, 2, r->ts.t[r->origin]);
@@ -867,135 +930,276 @@ int store_log_each(store_t *s, int (*fn)(void *arg, const urec_t *r), void *arg)
 
 /* ---- import ----------------------------------------------------------- */
 
-static void import_error(char *err, size_t errlen, const char *file, size_t line,
-                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void import_error(char *err, size_t errlen, const char *file, size_t line,
-                         const char *fmt, ...)
+/* One CSV file of the data set, and where its errors go. */
+struct import_file {
+    char path[4096];
+    csv_t *c;
+    char *err;
+    size_t errlen;
+};
+
+static void import_error(struct import_file *im, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void import_error(struct import_file *im, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(err, errlen, "%s:%zu: %s", file, line, msg);
+    snprintf(im->err, im->errlen, "%s:%zu: %s", im->path, im->c ? csv_line(im->c) : 0, msg);
 }
 
-static int field_u32(const char *s, uint32_t *out)
+/* The first row must name the columns: a file without a header would
+ * silently lose its first row, and a swapped file fails here, once. */
+static bool header_is(char **f, int nf, const char *const *names, int n)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v == 0 || v > 0x7fffffffUL)
+    if (nf != n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        const char *got = f[i];
+        if (i == 0 && strncmp(got, "\xef\xbb\xbf", 3) == 0)
+            got += 3; /* a UTF-8 byte order mark */
+        if (strcmp(got, names[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int import_open(struct import_file *im, const char *dir, const char *name,
+                       const char *const *cols, int ncols, char *err, size_t errlen)
+{
+    memset(im, 0, sizeof *im);
+    im->err = err;
+    im->errlen = errlen;
+    snprintf(im->path, sizeof im->path, "%s/%s", dir, name);
+    if (!(im->c = csv_open(im->path, err, errlen)))
         return -1;
-    *out = (uint32_t)v;
+    char *f[8];
+    int nf = csv_row(im->c, f, 8);
+    if (nf < 0) {
+        import_error(im, "%s", csv_error(im->c));
+        return -1;
+    }
+    if (nf == 0 || !header_is(f, nf, cols, ncols)) {
+        char want[128] = "";
+        for (int i = 0; i < ncols; i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? "," : "",
+                     cols[i]);
+        import_error(im, "expected the header line %s", want);
+        return -1;
+    }
     return 0;
+}
+
+/* The next row that is not blank: 1, 0 at the end, -1 on an error. */
+static int import_row(struct import_file *im, char **f, int max, int *nf)
+{
+    do {
+        *nf = csv_row(im->c, f, max);
+        if (*nf < 0) {
+            import_error(im, "%s", csv_error(im->c));
+            return -1;
+        }
+    } while (*nf == 1 && f[0][0] == '\0');
+    return *nf > 0;
+}
+
+/* A positive decimal id that fits in 31 bits: digits only (strtoul would
+ * take blanks, signs and wrap negative numbers). */
+static int field_id(const char *p, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (!*p)
+        return -1;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || v > (0x7fffffffu - (uint32_t)(*p - '0')) / 10)
+            return -1;
+        v = v * 10 + (uint32_t)(*p - '0');
+    }
+    if (v == 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Unix seconds to a millisecond stamp that fits in 64 bits. */
+static int field_stamp(const char *p, uint64_t *ms)
+{
+    uint64_t v = 0;
+    if (!*p)
+        return -1;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || v > (UINT64_MAX / 1000 - (uint64_t)(*p - '0')) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *ms = v * 1000;
+    return 0;
+}
+
+/* "4.0", "3.5", "4", "0.50" as half stars, exactly.  Not strtod: it
+ * takes "nan", hex and exponents, and depends on the locale. */
+static int field_halves(const char *p, uint32_t *out)
+{
+    uint32_t whole = 0, half = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (++digits > 2)
+            return -1;
+        whole = whole * 10 + (uint32_t)(*p - '0');
+    }
+    if (digits == 0)
+        return -1;
+    if (*p == '.') {
+        p++;
+        if (*p != '0' && *p != '5')
+            return -1;
+        half = *p++ == '5';
+        while (*p == '0')
+            p++;
+    }
+    uint32_t h = whole * 2 + half;
+    if (*p || h < RT_HALVES_MIN || h > RT_HALVES_MAX)
+        return -1;
+    *out = h;
+    return 0;
+}
+
+static bool has_control(const char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
+/* Why a movies.csv row cannot be imported, or NULL. */
+static const char *movie_row_error(char **f, int nf, uint32_t *movie)
+{
+    if (nf != 3 || field_id(f[0], movie) < 0)
+        return "expected movieId,title,genres with a positive movieId";
+    if (*movie >= RT_NEW_MOVIE_BASE)
+        return "movie ids from 1000000000 up are kept for movies added later";
+    if (f[1][0] == '\0')
+        return "a movie needs a title";
+    if (strlen(f[1]) > RT_MAX_TITLE)
+        return "title longer than 255 bytes";
+    if (strlen(f[2]) > RT_MAX_GENRES)
+        return "genres longer than 255 bytes";
+    if (has_control(f[1]) || has_control(f[2]))
+        return "control character in the title or genres";
+    return NULL;
+}
+
+static int import_movie(store_t *s, struct import_file *im, char **f, int nf)
+{
+    uint32_t movie = 0;
+    const char *why = movie_row_error(f, nf, &movie);
+    int rc = why ? -1 : movie_create(s, movie, f[1], f[2]);
+    if (rc == 1)
+        return 0;
+    if (why)
+        import_error(im, "%s", why);
+    else if (rc == 0) /* INSERT OR IGNORE kept the first: a lost title */
+        import_error(im, "movie %u appears twice", movie);
+    else
+        import_error(im, "%s", s->err);
+    return -1;
 }
 
 static int import_movies(store_t *s, const char *dir, char *err, size_t errlen)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/movies.csv", dir);
-    csv_t *c = csv_open(path, err, errlen);
-    if (!c)
-        return -1;
+    static const char *const cols[] = {"movieId", "title", "genres"};
+    struct import_file im;
     char *f[8];
-    int nf;
-    while ((nf = csv_row(c, f, 8)) > 0) {
-        size_t line = csv_line(c);
-        uint32_t movie;
-        if (line == 1)
-            continue; /* header */
-        if (nf != 3 || field_u32(f[0], &movie) < 0) {
-            import_error(err, errlen, path, line, "expected movieId,title,genres");
-            goto fail;
-        }
-        if (strlen(f[1]) > RT_MAX_TITLE || strlen(f[2]) > RT_MAX_GENRES) {
-            import_error(err, errlen, path, line, "title or genres longer than 255 bytes");
-            goto fail;
-        }
-        if (movie_create(s, movie, f[1], f[2]) < 0) {
-            import_error(err, errlen, path, line, "%s", s->err);
-            goto fail;
-        }
-    }
-    if (nf < 0) {
-        import_error(err, errlen, path, csv_line(c), "%s", csv_error(c));
-        goto fail;
-    }
-    csv_close(c);
-    return 0;
-fail:
-    csv_close(c);
-    return -1;
+    int nf, rc = import_open(&im, dir, "movies.csv", cols, 3, err, errlen);
+    while (rc == 0 && (rc = import_row(&im, f, 8, &nf)) == 1)
+        rc = import_movie(s, &im, f, nf);
+    csv_close(im.c);
+    return rc;
 }
 
-/* "4.0", "3.5", "0.5" -> half-stars. */
-static int parse_halves(const char *s, uint32_t *halves)
+/* Rows of a file (lines less the header): the total of the progress line.
+ * A quoted line break would count twice; ratings.csv has none. */
+static uint64_t count_rows(const char *path)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    double h = v * 2;
-    if (errno || end == s || *end || h < RT_HALVES_MIN || h > RT_HALVES_MAX ||
-        h != (double)(uint32_t)h)
+    enum { CHUNK = 1 << 16 };
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(CHUNK);
+    uint64_t lines = 0;
+    char last = '\n';
+    size_t n;
+    while (f && buf && (n = fread(buf, 1, CHUNK, f)) > 0) {
+        for (size_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+        last = buf[n - 1];
+    }
+    if (f)
+        fclose(f);
+    free(buf);
+    lines += last != '\n';
+    return lines ? lines - 1 : 0;
+}
+
+static int import_rating(store_t *s, struct import_file *im, char **f, int nf)
+{
+    static const upd_id_t none = {0, 0};
+    uint32_t user, movie, halves;
+    uint64_t stamp;
+    movie_info_t m;
+    if (nf != 4 || field_id(f[0], &user) < 0 || field_id(f[1], &movie) < 0 ||
+        field_stamp(f[3], &stamp) < 0) {
+        import_error(im, "expected userId,movieId,rating,timestamp with positive ids and "
+                         "the timestamp in seconds");
         return -1;
-    *halves = (uint32_t)h;
+    }
+    if (field_halves(f[2], &halves) < 0) {
+        import_error(im, "rating \"%.16s\": expected a rating from 0.5 to 5.0 in steps of 0.5",
+                     f[2]);
+        return -1;
+    }
+    int known = store_movie(s, movie, &m);
+    if (known <= 0) {
+        import_error(im, "movie %u is not in movies.csv%s%s", movie, known < 0 ? ": " : "",
+                     known < 0 ? s->err : "");
+        return -1;
+    }
+    if (rating_write(s, user, movie, halves, stamp, &none) < 0) {
+        import_error(im, "%s", s->err);
+        return -1;
+    }
     return 0;
 }
 
 static int import_ratings(store_t *s, const char *dir, bool progress, char *err, size_t errlen)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/ratings.csv", dir);
-    csv_t *c = csv_open(path, err, errlen);
-    if (!c)
-        return -1;
+    static const char *const cols[] = {"userId", "movieId", "rating", "timestamp"};
+    struct import_file im;
     char *f[8];
-    int nf;
-    uint64_t rows = 0;
-    static const upd_id_t none = {0, 0};
-    movie_info_t m;
-    while ((nf = csv_row(c, f, 8)) > 0) {
-        size_t line = csv_line(c);
-        uint32_t user, movie, halves;
-        char *end;
-        if (line == 1)
-            continue;
-        unsigned long long when = nf == 4 ? strtoull(f[3], &end, 10) : 0;
-        if (nf != 4 || field_u32(f[0], &user) < 0 || field_u32(f[1], &movie) < 0 ||
-            parse_halves(f[2], &halves) < 0 || *end || f[3][0] < '0' || f[3][0] > '9' ||
-            when > UINT64_MAX / 1000) {
-            import_error(err, errlen, path, line, "expected userId,movieId,rating,timestamp "
-                                                  "with a rating from 0.5 to 5.0");
-            goto fail;
-        }
-        int known = store_movie(s, movie, &m);
-        if (known <= 0) {
-            import_error(err, errlen, path, line, "movie %u is not in movies.csv", movie);
-            goto fail;
-        }
-        if (rating_write(s, user, movie, halves, (uint64_t)when * 1000, &none) < 0) {
-            import_error(err, errlen, path, line, "%s", s->err);
-            goto fail;
-        }
+    int nf, rc = import_open(&im, dir, "ratings.csv", cols, 4, err, errlen);
+    uint64_t rows = 0, total = rc == 0 && progress ? count_rows(im.path) : 0;
+    while (rc == 0 && (rc = import_row(&im, f, 8, &nf)) == 1) {
+        rc = import_rating(s, &im, f, nf);
         if (progress && ++rows % 10000 == 0)
-            fprintf(stderr, "\rimporting ratings: %llu", (unsigned long long)rows);
+            fprintf(stderr, "\rimporting ratings: %llu/%llu", (unsigned long long)rows,
+                    (unsigned long long)total);
     }
-    if (nf < 0) {
-        import_error(err, errlen, path, csv_line(c), "%s", csv_error(c));
-        goto fail;
-    }
-    if (progress)
-        fprintf(stderr, "\rimporting ratings: %llu, done\n", (unsigned long long)s->counts.nratings);
-    csv_close(c);
-    return 0;
-fail:
-    csv_close(c);
-    return -1;
+    if (progress && rc == 0)
+        fprintf(stderr, "\rimporting ratings: %llu/%llu, done\n", (unsigned long long)rows,
+                (unsigned long long)rows);
+    else if (progress && rows >= 10000)
+        fputc('\n', stderr); /* end the progress line before the error */
+    csv_close(im.c);
+    return rc;
 }
 
 int store_import_movielens(store_t *s, const char *dir, bool progress, char *err, size_t errlen)
 {
+    if (!s->is_new) {
+        snprintf(err, errlen, "%s already holds data; import into a new database", s->path);
+        return -1;
+    }
     if (store_begin(s) < 0) {
         snprintf(err, errlen, "%s", s->err);
         return -1;
@@ -1086,41 +1290,60 @@ static int snap_meta_text(store_snap_t *v, const char *key, char *buf, size_t ca
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Counters are stored as the int64 bit pattern of the uint64 value. */
 static int snap_meta_u64(store_snap_t *v, const char *key, uint64_t *out)
 {
-    char buf[32];
-    int rc = snap_meta_text(v, key, buf, sizeof buf);
-    if (rc == 1)
-        *out = strtoull(buf, NULL, 10);
+    sqlite3_stmt *st = snap_prepare(v, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = col_u64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A saved vector of at most n entries, padded to n; 0 if absent. */
+static int snap_vts(store_snap_t *v, const char *key, char *buf, vts_t *out, uint32_t n)
+{
+    int rc = snap_meta_text(v, key, buf, VTS_TEXT_MAX);
+    if (rc == 1 && (vts_parse(out, buf) < 0 || out->n > n))
+        return -1;
+    out->n = n;
+    return rc;
+}
+
+static int snap_table(store_snap_t *v, vts_t *table, uint32_t n)
+{
+    char *buf = malloc(TABLE_TEXT_MAX);
+    if (!buf)
+        return -1;
+    int rc = snap_meta_text(v, "table", buf, TABLE_TEXT_MAX);
+    if (rc == 1 && parse_table(buf, table, n) < 0)
+        rc = -1;
+    free(buf);
     return rc;
 }
 
 int store_snap_header(store_snap_t *v, vts_t *replica_ts, vts_t *value_ts, vts_t *table,
                       uint32_t n, store_counts_t *c)
 {
-    static char buf[VTS_MAX * (VTS_MAX * 21 + 4)];
+    char buf[VTS_TEXT_MAX];
     uint64_t nm = 0;
     memset(c, 0, sizeof *c);
     vts_zero(replica_ts, n);
     vts_zero(value_ts, n);
     for (uint32_t k = 0; k < n; k++)
         vts_zero(&table[k], n);
-    if (snap_meta_text(v, "replica_ts", buf, sizeof buf) == 1 && vts_parse(replica_ts, buf) < 0)
+    if (snap_vts(v, "replica_ts", buf, replica_ts, n) < 0 ||
+        snap_vts(v, "value_ts", buf, value_ts, n) < 0 || snap_table(v, table, n) < 0)
         return -1;
-    if (snap_meta_text(v, "value_ts", buf, sizeof buf) == 1 && vts_parse(value_ts, buf) < 0)
-        return -1;
-    if (snap_meta_text(v, "table", buf, sizeof buf) == 1) {
-        char *save = NULL, *row = strtok_r(buf, ";", &save);
-        for (uint32_t k = 0; k < n && row; k++, row = strtok_r(NULL, ";", &save))
-            if (vts_parse(&table[k], row) < 0)
-                return -1;
-    }
     if (snap_meta_u64(v, "nratings", &c->nratings) < 0 || snap_meta_u64(v, "nmovies", &nm) < 0 ||
         snap_meta_u64(v, "executed", &c->executed) < 0 ||
         snap_meta_u64(v, "digest", &c->digest) < 0)
         return -1;
     c->nmovies = (uint32_t)nm;
-    replica_ts->n = value_ts->n = n;
     return 0;
 }
 

@@ -400,6 +400,22 @@ static void test_import_rejects_bad_fields(void **st)
         "0,1,4.0,964982703",   /* user 0 */
         "1,-1,4.0,964982703",
         "1,1,4.0,964982703,5", /* five fields */
+        "1,1,nan,964982703",   /* strtod would take these */
+        "1,1,inf,964982703",
+        "1,1, 4.0,964982703",
+        "1,1,0x8p-2,964982703",
+        "1,1,4e0,964982703",
+        "1,1,4.,964982703",
+        "1,1,.5,964982703",
+        "1,1,3.25,964982703",
+        "1,1,4.05,964982703",
+        "+1,1,4.0,964982703",  /* strtoul would take these */
+        " 1,1,4.0,964982703",
+        "1,1,4.0, 964982703",
+        "1,1,4.0,+964982703",
+        "2147483648,1,4.0,964982703", /* past 31 bits */
+        "1,4242,4.0,964982703", /* no such movie */
+        "1,1000000000,4.0,964982703",
     };
     const char *dir = tmp_path("badfields");
     assert_int_equal(mkdir(dir, 0700), 0);
@@ -419,10 +435,185 @@ static void test_import_rejects_bad_fields(void **st)
         expect_counts(s, 0, 0, 0);
         store_close(s);
     }
+    /* the forms of a good rating */
+    write_file(dir, "ratings.csv", "userId,movieId,rating,timestamp\r\n1,1,4,1\r\n2,1,0.5,1\r\n"
+                                   "3,1,3.50,1\r\n4,1,5.0,1\r\n5,1,1.000,1\r\n");
+    store_t *ok = open_ok(":memory:", 0, NREP);
+    import_ok(ok, dir);
+    static const uint32_t want[] = {8, 1, 7, 10, 2};
+    for (uint32_t u = 1; u <= 5; u++)
+        assert_int_equal(rating_of(ok, u, 1), want[u - 1]);
+    store_close(ok);
     /* and a bad movie id in movies.csv */
     write_file(dir, "movies.csv", "movieId,title,genres\r\n1,A,Drama\r\nx2,B,Drama\r\n");
     write_file(dir, "ratings.csv", "userId,movieId,rating,timestamp\r\n");
     expect_import_fails(dir, "movies.csv:3:", "expected movieId,title,genres");
+}
+
+/* movies.csv rows that must be refused, each with the words of its error. */
+static void test_import_rejects_bad_movies(void **st)
+{
+    (void)st;
+    char long_title[RT_MAX_TITLE + 2];
+    memset(long_title, 'x', sizeof long_title - 1);
+    long_title[sizeof long_title - 1] = '\0';
+    char at_limit[RT_MAX_TITLE + 1];
+    memcpy(at_limit, long_title, RT_MAX_TITLE);
+    at_limit[RT_MAX_TITLE] = '\0';
+    char row_long[512], row_limit[512];
+    snprintf(row_long, sizeof row_long, "3,%s,Drama", long_title);
+    snprintf(row_limit, sizeof row_limit, "3,%s,Drama", at_limit);
+    const struct {
+        const char *row, *what;
+    } bad[] = {
+        {row_long, "title longer than 255"},
+        {"1,Again (1995),Drama", "movie 1 appears twice"},
+        {"1000000000,Reserved,Drama", "kept for movies added later"},
+        {"3,,Drama", "needs a title"},
+        {"3,\"Tab\there\",Drama", "control character"},
+        {"3,\"Two\nlines\",Drama", "control character"},
+        {"+3,Plus,Drama", "positive movieId"},
+        {" 3,Blank,Drama", "positive movieId"},
+        {"0,Zero,Drama", "positive movieId"},
+        {"2147483648,Big,Drama", "positive movieId"},
+        {"3,Two fields", "expected movieId,title,genres"},
+        {"3,\"Quoted\" badly,Drama", "text after a closing quote"},
+    };
+    const char *dir = tmp_path("badmovies2");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    write_file(dir, "ratings.csv", "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n");
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "movieId,title,genres\r\n1,\"A, B\",Drama\r\n%s\r\n",
+                 bad[i].row);
+        write_file(dir, "movies.csv", text);
+        store_t *s = open_ok(":memory:", 0, NREP);
+        char err[512] = "";
+        if (store_import_movielens(s, dir, false, err, sizeof err) != -1)
+            fail_msg("movies line \"%s\" was accepted", bad[i].row);
+        if (!strstr(err, "movies.csv:3:") || !strstr(err, bad[i].what))
+            fail_msg("movies line \"%s\": error \"%s\" should name movies.csv:3 and \"%s\"",
+                     bad[i].row, err, bad[i].what);
+        expect_counts(s, 0, 0, 0);
+        store_close(s);
+    }
+    /* a title of exactly RT_MAX_TITLE bytes is fine */
+    char text[1024];
+    snprintf(text, sizeof text, "movieId,title,genres\r\n1,\"A, B\",Drama\r\n%s\r\n", row_limit);
+    write_file(dir, "movies.csv", text);
+    store_t *s = open_ok(":memory:", 0, NREP);
+    import_ok(s, dir);
+    assert_int_equal(strlen(movie_of(s, 3).title), RT_MAX_TITLE);
+    store_close(s);
+}
+
+/* The header lines are checked (a file without one would lose its first
+ * row); a UTF-8 byte order mark, LF line ends and blank lines are fine. */
+static void test_import_headers_and_blank_lines(void **st)
+{
+    (void)st;
+    const char *dir = tmp_path("headers");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    static const char ratings[] = "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n";
+    write_file(dir, "movies.csv", "1,Toy Story (1995),Comedy\r\n2,Heat (1995),Action\r\n");
+    write_file(dir, "ratings.csv", ratings);
+    expect_import_fails(dir, "movies.csv:1:", "expected the header line movieId,title,genres");
+    write_file(dir, "movies.csv", "");
+    expect_import_fails(dir, "movies.csv", "expected the header line");
+    /* the two files swapped */
+    write_file(dir, "movies.csv", ratings);
+    expect_import_fails(dir, "movies.csv:1:", "header");
+    write_file(dir, "movies.csv", "movieId,title,genres\r\n1,Toy Story (1995),Comedy\r\n");
+    write_file(dir, "ratings.csv", "userId,movieId,rating\n1,1,4.0\n");
+    expect_import_fails(dir, "ratings.csv:1:", "userId,movieId,rating,timestamp");
+
+    write_file(dir, "movies.csv", "\xef\xbb\xbfmovieId,title,genres\n\n1,\"Toy Story (1995)\",Comedy\n"
+                                  "\r\n2,Heat (1995),Action\n\n");
+    write_file(dir, "ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n\n"
+                                   "2,2,3.5,964982704\n");
+    store_t *s = open_ok(":memory:", 0, NREP);
+    import_ok(s, dir);
+    expect_counts(s, 2, 2, 0);
+    assert_string_equal(movie_of(s, 2).title, "Heat (1995)");
+    assert_int_equal(rating_of(s, 2, 2), 7);
+    store_close(s);
+}
+
+/* Importing twice, or into a store with state, would mix two histories. */
+static void test_import_only_into_new_store(void **st)
+{
+    (void)st;
+    store_t *s = open_ok(":memory:", 0, NREP);
+    import_ok(s, TESTDATA "/tiny");
+    char err[512] = "";
+    assert_int_equal(store_import_movielens(s, TESTDATA "/tiny", false, err, sizeof err), -1);
+    assert_non_null(strstr(err, "already holds data"));
+    expect_counts(s, 34, 11, 0);
+    store_close(s);
+
+    s = open_ok(":memory:", 0, NREP);
+    vts_t rts, vts, tab[NREP];
+    vts_zero(&rts, NREP);
+    vts_zero(&vts, NREP);
+    for (int k = 0; k < NREP; k++)
+        vts_zero(&tab[k], NREP);
+    assert_int_equal(store_save_ts(s, &rts, &vts, tab, NREP), 0);
+    assert_int_equal(store_import_movielens(s, TESTDATA "/tiny", false, err, sizeof err), -1);
+    expect_counts(s, 0, 0, 0);
+    store_close(s);
+}
+
+/* Run an import with fd 2 sent to a file; returns what it printed. */
+static char *import_stderr(store_t *s, const char *dir, bool progress, int *rc)
+{
+    static char out[4096];
+    const char *path = tmp_path("stderr.txt");
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(path, "w+");
+    assert_non_null(f);
+    assert_true(saved >= 0 && dup2(fileno(f), 2) == 2);
+    char err[512] = "";
+    *rc = store_import_movielens(s, dir, progress, err, sizeof err);
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    rewind(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return out;
+}
+
+static void test_import_progress(void **st)
+{
+    (void)st;
+    const char *dir = tmp_path("progress");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    write_file(dir, "movies.csv", "movieId,title,genres\r\n1,Toy Story (1995),Comedy\r\n");
+    char path[256];
+    snprintf(path, sizeof path, "%s/ratings.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("userId,movieId,rating,timestamp\r\n", f);
+    for (int u = 1; u <= 20001; u++)
+        fprintf(f, "%d,1,%d.5,%d\r\n", u, u % 5, 964982703 + u);
+    assert_int_equal(fclose(f), 0);
+
+    int rc = -1;
+    store_t *s = open_ok(":memory:", 0, NREP);
+    const char *out = import_stderr(s, dir, false, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, ""); /* quiet unless asked */
+    expect_counts(s, 20001, 1, 0);
+    store_close(s);
+
+    s = open_ok(":memory:", 0, NREP);
+    out = import_stderr(s, dir, true, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, "\rimporting ratings: 10000/20001\rimporting ratings: 20000/20001"
+                             "\rimporting ratings: 20001/20001, done\n");
+    store_close(s);
 }
 
 static void test_import_movielens_small(void **st)
@@ -1361,6 +1552,23 @@ static int64_t sql_int(const char *path, const char *sql)
     return v;
 }
 
+/* One text value from a database file, read with sqlite3 directly. */
+static const char *sql_text(const char *path, const char *sql)
+{
+    static char buf[1024];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    snprintf(buf, sizeof buf, "%s", t ? t : "(null)");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return buf;
+}
+
 static void test_refuse_damaged_page(void **st)
 {
     (void)st;
@@ -1423,6 +1631,7 @@ static void test_refuse_other_programs_file(void **st)
     assert_int_equal(sqlite3_column_int(q, 0), 1); /* still only its table */
     sqlite3_finalize(q);
     sqlite3_close(db);
+    assert_string_equal(sql_text(path, "PRAGMA journal_mode"), "delete"); /* not made WAL */
 }
 
 /* A database made before movies had alias_of opens, gains the column, and
@@ -1513,6 +1722,325 @@ static void test_refuse_unwritable_directory(void **st)
     assert_int_not_equal(access(path, F_OK), 0); /* nothing created */
 }
 
+/* ---- more refusals, edges and the file as users see it ------------------ */
+
+static void test_refuse_newer_format(void **st)
+{
+    (void)st;
+    const char *path = tmp_path("newer.db");
+    make_db(path, 0, NREP, true);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = value + 1 WHERE key = 'format'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    const char *err = open_refused(path, 0, NREP);
+    if (!strstr(err, "newer") || !strstr(err, path))
+        fail_msg("unexpected message: %s", err);
+}
+
+/* The schema and meta are what docs and users read with the sqlite3 tool. */
+static void test_schema_readable(void **st)
+{
+    (void)st;
+    const char *path = tmp_path("schema.db");
+    store_t *s = open_ok(path, 2, NREP);
+    import_ok(s, TESTDATA "/tiny");
+    urec_t r[NRECS];
+    some_records(r);
+    for (int i = 0; i < NRECS; i++)
+        apply(s, r[i]);
+    vts_t rts, vts, tab[NREP];
+    make_ts(&rts, &vts, tab);
+    assert_int_equal(store_save_ts(s, &rts, &vts, tab, NREP), 0);
+    assert_int_equal(store_log_put(s, &r[0]), 0);
+    store_counts_t c = counts_of(s);
+
+    assert_string_equal(sql_text(path, "PRAGMA journal_mode"), "wal");
+    static const char *const keys[] = {"format", "replica_id", "nreplicas", "replica_ts",
+                                       "value_ts", "table", "nratings", "nmovies", "digest",
+                                       "imported", "executed", "epoch"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM meta WHERE key = '%s'", keys[i]);
+        if (sql_int(path, sql) != 1)
+            fail_msg("meta has no %s", keys[i]);
+    }
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'replica_id'"), 2);
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'nreplicas'"), NREP);
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'imported'"), 1);
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'nratings'"), 36);
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'nmovies'"), 13);
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'executed'"), NRECS);
+    /* a uint64 is kept as the int64 of the same bits */
+    assert_true(sql_int(path, "SELECT value FROM meta WHERE key = 'digest'") == (int64_t)c.digest);
+    assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'replica_ts'"),
+                        "[5,2,18446744073709551615]");
+    assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'value_ts'"),
+                        "[4,0,9]");
+    assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'table'"),
+                        "[1,2,3];[11,12,13];[21,22,23]");
+    assert_string_equal(sql_text(path, "SELECT group_concat(name) FROM pragma_table_info('movies')"),
+                        "movie,title,genres,nratings,sum_halves,alias_of");
+    assert_string_equal(sql_text(path, "SELECT group_concat(name) FROM pragma_table_info('ratings')"),
+                        "user,movie,halves,stamp,uid_origin,uid_seq");
+    assert_string_equal(sql_text(path, "SELECT group_concat(name) FROM pragma_table_info('executed')"),
+                        "uid_origin,uid_seq,ts,movie");
+    assert_string_equal(sql_text(path, "SELECT group_concat(name) FROM pragma_table_info('log')"),
+                        "origin,seq,ts,prev,uid_origin,uid_seq,stamp,kind,user,movie,halves,"
+                        "title,genres,applied");
+    assert_non_null(strstr(sql_text(path, "SELECT sql FROM sqlite_master WHERE name = 'ratings'"),
+                           "WITHOUT ROWID"));
+    assert_non_null(strstr(sql_text(path, "SELECT sql FROM sqlite_master WHERE name = 'executed'"),
+                           "WITHOUT ROWID"));
+    /* rows as a user would query them */
+    assert_int_equal(sql_int(path, "SELECT halves FROM ratings WHERE user = 2 AND movie = 5000"), 0);
+    assert_int_equal(sql_int(path, "SELECT nratings FROM movies WHERE movie = 1"), 5);
+    assert_string_equal(sql_text(path, "SELECT ts FROM executed WHERE uid_origin = 2 AND "
+                                       "uid_seq = 6"),
+                        "[0,0,6]");
+    assert_string_equal(sql_text(path, "SELECT ts || ' ' || seq || ' ' || title FROM log"),
+                        "[0,1,0] 1 Heat, The (1995)");
+    store_close(s);
+}
+
+/* Stamps and ids use all 64 bits: the top bit survives SQLite's signed
+ * INTEGER, and last-writer-wins compares them unsigned. */
+static void test_full_64_bit_values(void **st)
+{
+    (void)st;
+    const char *path = tmp_path("u64.db");
+    store_t *s = open_ok(path, 0, NREP);
+    const uint64_t hi = 1ULL << 63, lo = 1ULL << 62;
+    apply(s, rate(1, 1, 4, lo, 1, 1));
+    apply(s, rate(1, 1, 6, hi, 1, 2));       /* negative as int64, but newer */
+    apply(s, rate(1, 1, 8, lo + 1, 1, 3));   /* older: loses */
+    assert_int_equal(rating_of(s, 1, 1), 6);
+    urec_t big = rate(2, 2, 5, UINT64_MAX, UINT64_MAX, UINT64_MAX - 1);
+    big.ts.t[big.origin] = UINT64_MAX;
+    apply(s, big);
+    apply(s, rate(2, 2, 9, UINT64_MAX, UINT64_MAX, UINT64_MAX - 2)); /* same stamp, lower uid */
+    assert_int_equal(rating_of(s, 2, 2), 5);
+    store_close(s);
+    s = open_ok(path, 0, NREP);
+    uint64_t stamp = 0;
+    bool live = false;
+    assert_int_equal(store_key_stamp(s, 1, 1, &stamp, &live), 1);
+    assert_true(stamp == hi);
+    assert_int_equal(store_key_stamp(s, 2, 2, &stamp, &live), 1);
+    assert_true(stamp == UINT64_MAX);
+    vts_t ts;
+    uint32_t movie = 0;
+    assert_int_equal(store_executed_find(s, &big.uid, &ts, &movie), 1);
+    assert_true(vts_eq(&ts, &big.ts));
+    assert_int_equal(movie, 2);
+    store_close(s);
+}
+
+/* Ids nobody has: not found, never an error. A rating may name a movie
+ * this replica does not have; it is kept, without movie statistics. */
+static void test_unknown_ids(void **st)
+{
+    (void)st;
+    store_t *s = tiny_store();
+    movie_info_t m;
+    uint32_t h = 0;
+    uint64_t stamp = 0;
+    bool live = false;
+    assert_int_equal(store_movie(s, 0, &m), 0);
+    assert_int_equal(store_movie(s, 4242, &m), 0);
+    assert_int_equal(store_movie(s, RT_NEW_MOVIE_BASE + 99, &m), 0);
+    assert_int_equal(store_rating(s, 1, 0, &h), 0);
+    assert_int_equal(store_rating(s, 0, 1, &h), 0);
+    assert_int_equal(store_rating(s, 1, RT_NEW_MOVIE_BASE + 99, &h), 0);
+    assert_int_equal(store_key_stamp(s, 1, 0, &stamp, &live), 0);
+    assert_int_equal(store_key_stamp(s, 1, RT_NEW_MOVIE_BASE + 99, &stamp, &live), 0);
+    uint64_t digest = counts_of(s).digest;
+    apply(s, rate(1, 4242, 5, 2000000000000ULL, 1, 1));
+    assert_int_equal(rating_of(s, 1, 4242), 5);
+    assert_int_equal(store_movie(s, 4242, &m), 0); /* no movie made up */
+    expect_counts(s, 35, 11, 1);
+    assert_true(counts_of(s).digest == digest + rating_hash(1, 4242, 5));
+    store_close(s);
+}
+
+/* Damaged saved timestamps are an error with a message, never a crash. */
+static void test_corrupt_saved_ts(void **st)
+{
+    (void)st;
+    static const char *const damage[] = {
+        "UPDATE meta SET value = '[1,x,3]' WHERE key = 'replica_ts'",
+        "UPDATE meta SET value = '[1,2,3,4]' WHERE key = 'value_ts'", /* 4 of 3 replicas */
+        "UPDATE meta SET value = '[1,2,3];[4,5,6]' WHERE key = 'table'", /* a row short */
+        "UPDATE meta SET value = NULL WHERE key = 'table'",
+    };
+    for (size_t i = 0; i < sizeof damage / sizeof *damage; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "badts%zu.db", i);
+        const char *path = tmp_path(name);
+        store_t *s = open_ok(path, 0, NREP);
+        vts_t rts, vts, tab[NREP];
+        make_ts(&rts, &vts, tab);
+        assert_int_equal(store_save_ts(s, &rts, &vts, tab, NREP), 0);
+        store_close(s);
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, damage[i], NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        s = open_ok(path, 0, NREP);
+        if (store_load_ts(s, &rts, &vts, tab, NREP) != -1)
+            fail_msg("loaded timestamps after \"%s\"", damage[i]);
+        assert_non_null(strstr(store_errmsg(s), "corrupt"));
+        store_close(s);
+    }
+}
+
+static void test_log_refuses_bad_origin(void **st)
+{
+    (void)st;
+    store_t *s = open_ok(":memory:", 0, NREP);
+    urec_t r = rate(1, 2, 3, 1, 1, 1);
+    r.origin = NREP;
+    assert_int_equal(store_log_put(s, &r), -1);
+    assert_non_null(strstr(store_errmsg(s), "replica 3"));
+    r.origin = 100000; /* past the vector: must not be read */
+    assert_int_equal(store_log_put(s, &r), -1);
+    assert_int_equal(store_log_del(s, &r), -1);
+    assert_int_equal(log_contents(s).n, 0);
+    store_close(s);
+}
+
+static void test_title_search_edges(void **st)
+{
+    (void)st;
+    store_t *s = tiny_store();
+    /* the empty pattern matches every title, by id */
+    expect_search(s, "", 3, 3, 1u, 2u, 3u);
+    /* a pattern longer than any title matches nothing */
+    char longer[2 * RT_MAX_TITLE];
+    memset(longer, '%', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    expect_search(s, longer, 16, 0);
+    longer[RT_MAX_TITLE] = '\0'; /* 255 wildcard characters: literal, no match */
+    expect_search(s, longer, 16, 0);
+    store_close(s);
+}
+
+/* A page-by-page copy through a snapshot view makes the same store, and
+ * the view does not see what the source commits after it was opened. */
+static void test_snapshot_round_trip(void **st)
+{
+    (void)st;
+    const char *src = tmp_path("snapsrc.db"), *dst = tmp_path("snapdst.db");
+    const uint64_t t = 2000000000000ULL;
+    store_t *a = open_ok(src, 0, NREP);
+    import_ok(a, TESTDATA "/tiny");
+    urec_t r[NRECS];
+    some_records(r);
+    for (int i = 0; i < NRECS; i++)
+        apply(a, r[i]);
+    vts_t rts, vts, tab[NREP];
+    make_ts(&rts, &vts, tab);
+    assert_int_equal(store_save_ts(a, &rts, &vts, tab, NREP), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(store_log_put(a, &r[i]), 0);
+    store_counts_t at_view = counts_of(a);
+
+    char err[256] = "";
+    store_snap_t *v = store_snap_open(a, err, sizeof err);
+    if (!v)
+        fail_msg("store_snap_open: %s", err);
+    urec_t later = rate(50, 1, 10, t + 100, 1, 100);
+    apply(a, later);
+    assert_int_equal(store_log_put(a, &later), 0);
+
+    vts_t vr, vv, vt[NREP];
+    store_counts_t vc;
+    assert_int_equal(store_snap_header(v, &vr, &vv, vt, NREP, &vc), 0);
+    assert_true(vts_eq(&vr, &rts) && vts_eq(&vv, &vts));
+    for (int k = 0; k < NREP; k++)
+        assert_true(vts_eq(&vt[k], &tab[k]));
+    assert_true(vc.digest == at_view.digest);
+    assert_int_equal(vc.nratings, at_view.nratings);
+    assert_int_equal(vc.nmovies, at_view.nmovies);
+    assert_int_equal(vc.executed, at_view.executed);
+
+    /* pages of 3, so every cursor is used */
+    store_t *b = open_ok(dst, 1, NREP);
+    assert_int_equal(store_begin(b), 0);
+    size_t n, total = 0;
+    movie_info_t mp[3];
+    for (uint32_t after = 0;; after = mp[n - 1].movie) {
+        assert_int_equal(store_snap_movies(v, after, mp, 3, &n), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(store_put_movie(b, &mp[i]), 0);
+        total += n;
+        if (n < 3)
+            break;
+    }
+    assert_int_equal(total, 13);
+    snap_rating_t rp[3];
+    total = 0;
+    for (uint32_t au = 0, am = 0;; au = rp[n - 1].user, am = rp[n - 1].movie) {
+        assert_int_equal(store_snap_ratings(v, au, am, rp, 3, &n), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(store_put_rating(b, &rp[i]), 0);
+        total += n;
+        if (n < 3)
+            break;
+    }
+    assert_int_equal(total, 36 + 3); /* live and tombstones */
+    snap_exec_t ep[3];
+    total = 0;
+    for (upd_id_t after = {0, 0};; after = ep[n - 1].uid) {
+        assert_int_equal(store_snap_executed(v, &after, ep, 3, &n), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(store_put_executed(b, &ep[i]), 0);
+        total += n;
+        if (n < 3)
+            break;
+    }
+    assert_int_equal(total, NRECS);
+    urec_t lp[3];
+    total = 0;
+    for (uint32_t ao = 0, as = 0;; ao = lp[n - 1].origin, as = (uint32_t)lp[n - 1].ts.t[ao]) {
+        assert_int_equal(store_snap_log(v, ao, as, lp, 3, &n), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(store_log_put(b, &lp[i]), 0);
+        total += n;
+        if (n < 3)
+            break;
+    }
+    assert_int_equal(total, 4); /* not the later one */
+    assert_int_equal(store_save_ts(b, &vr, &vv, vt, NREP), 0);
+    assert_int_equal(store_finish_snapshot(b, &vc), 0);
+    assert_int_equal(store_commit(b), 0);
+    store_snap_close(v);
+
+    assert_false(store_is_new(b));
+    expect_digest_matches_file(b, dst);
+    assert_int_equal(rating_of(b, 50, 1), 0); /* after the view */
+    apply(b, later);
+    static const uint32_t added[] = {5000, 5001};
+    expect_same_state(a, b, added, 2);
+    apply(a, rate(2, 5000, 4, 1, 1, 99));
+    apply(b, rate(2, 5000, 4, 1, 1, 99)); /* the tombstones came along */
+    assert_int_equal(rating_of(b, 2, 5000), 0);
+    store_close(b);
+    b = open_ok(dst, 1, NREP);
+    expect_same_state(a, b, added, 2);
+    expect_ts_loaded(b);
+    assert_int_equal(log_contents(b).n, 4);
+    store_close(b);
+    store_close(a);
+
+    store_t *m = open_ok(":memory:", 0, NREP);
+    assert_null(store_snap_open(m, err, sizeof err));
+    assert_non_null(strstr(err, ":memory:"));
+    store_close(m);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1524,6 +2052,10 @@ int main(void)
         T(test_import_missing_dir),
         T(test_import_bad_movies_line),
         T(test_import_rejects_bad_fields),
+        T(test_import_rejects_bad_movies),
+        T(test_import_headers_and_blank_lines),
+        T(test_import_only_into_new_store),
+        T(test_import_progress),
         T(test_import_movielens_small),
         T(test_lww_newer_wins),
         T(test_lww_older_arriving_later_loses),
@@ -1552,6 +2084,14 @@ int main(void)
         T(test_migrates_old_schema),
         T(test_refuse_missing_directory),
         T(test_refuse_unwritable_directory),
+        T(test_refuse_newer_format),
+        T(test_schema_readable),
+        T(test_full_64_bit_values),
+        T(test_unknown_ids),
+        T(test_corrupt_saved_ts),
+        T(test_log_refuses_bad_origin),
+        T(test_title_search_edges),
+        T(test_snapshot_round_trip),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
