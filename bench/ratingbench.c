@@ -5,6 +5,7 @@
  *   ratingbench query   -H HOST -P FEPROG -c CLIENTS -d SECONDS
  *   ratingbench update  -H HOST -P FEPROG -c CLIENTS -d SECONDS
  *   ratingbench converge -H HOST -P FEPROG -R host:prog,... -n UPDATES
+ *   ratingbench gbytes  -R host:prog,...     gossip bytes sent so far
  *
  * Each client is a thread with its own connection (libtirpc client
  * handles are not shared), calling back to back for the given time.
@@ -26,7 +27,7 @@
 #include "record.h"
 #include "rpcutil.h"
 
-enum mode { M_NULL, M_QUERY, M_UPDATE, M_CONVERGE };
+enum mode { M_NULL, M_QUERY, M_UPDATE, M_CONVERGE, M_GBYTES };
 
 static struct {
     enum mode mode;
@@ -97,11 +98,13 @@ static enum clnt_stat one_call(CLIENT *c, struct worker *w, uint64_t i)
         rt_update_res r;
         memset(&a, 0, sizeof a);
         memset(&r, 0, sizeof r);
-        /* a new (user, movie) every time: users far above MovieLens' */
+        /* a new (user, movie) every time: users far above MovieLens', in a
+         * range of this run's own (from its random origin) */
         a.uid.origin = opt.origin;
         a.uid.seq = ((uint64_t)w->id << 40) | (i + 1);
         a.op.kind = OP_RATE;
-        a.op.rt_op_u.rate.user = 1000000 + (uint32_t)w->id * 10000 + (uint32_t)(i / NMOVIES);
+        a.op.rt_op_u.rate.user = 1000000 + (uint32_t)(opt.origin % 10000) * 100000 +
+                                 (uint32_t)w->id * 1500 + (uint32_t)(i / NMOVIES);
         a.op.rt_op_u.rate.movie = movies[i % NMOVIES];
         a.op.rt_op_u.rate.halves = 1 + (uint32_t)(i % 10);
         enum clnt_stat cs = fe_submit_1(a, &r, c);
@@ -111,6 +114,7 @@ static enum clnt_stat one_call(CLIENT *c, struct worker *w, uint64_t i)
         return cs;
     }
     case M_CONVERGE:
+    case M_GBYTES:
         break;
     }
     return RPC_FAILED;
@@ -237,7 +241,8 @@ static int run_converge(void)
         a.uid.origin = opt.origin;
         a.uid.seq = (uint64_t)i + 1;
         a.op.kind = OP_RATE;
-        a.op.rt_op_u.rate.user = 2000000 + (uint32_t)(i / (int)NMOVIES);
+        a.op.rt_op_u.rate.user = 1000000 + (uint32_t)(opt.origin % 10000) * 100000 + 99000 +
+                                 (uint32_t)(i / (int)NMOVIES);
         a.op.rt_op_u.rate.movie = movies[(size_t)i % NMOVIES];
         a.op.rt_op_u.rate.halves = 7;
         if (fe_submit_1(a, &r, fe) != RPC_SUCCESS || r.status != RT_OK) {
@@ -265,9 +270,35 @@ static int run_converge(void)
     return errors ? 1 : 0;
 }
 
+/* Sum of the gossip bytes and records the replicas have sent (STATUS). */
+static int run_gbytes(void)
+{
+    char err[256];
+    uint64_t bytes = 0, records = 0;
+    for (uint32_t k = 0; k < opt.cluster.n; k++) {
+        CLIENT *c = rpc_connect(opt.cluster.rep[k].host, opt.cluster.rep[k].prog, 1, 10000, err,
+                                sizeof err);
+        rt_status_res r;
+        memset(&r, 0, sizeof r);
+        if (!c || rp_status_1(&r, c) != RPC_SUCCESS) {
+            fprintf(stderr, "ratingbench: replica %u: %s\n", k, c ? "no answer" : err);
+            if (c)
+                clnt_destroy(c);
+            return 1;
+        }
+        bytes += r.gossip_bytes;
+        records += r.gossip_records;
+        xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&r);
+        clnt_destroy(c);
+    }
+    printf("{\"mode\":\"gbytes\",\"bytes\":%llu,\"records\":%llu}\n", (unsigned long long)bytes,
+           (unsigned long long)records);
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: ratingbench null|query|update|converge [-H host] -P prog [-c clients]"
+    fprintf(stderr, "usage: ratingbench null|query|update|converge|gbytes [-H host] -P prog [-c clients]"
                     " [-d seconds] [-n updates] [-R host:prog,...]\n");
     exit(2);
 }
@@ -281,6 +312,7 @@ int main(int argc, char **argv)
                : !strcmp(m, "query")  ? M_QUERY
                : !strcmp(m, "update") ? M_UPDATE
                : !strcmp(m, "converge") ? M_CONVERGE
+               : !strcmp(m, "gbytes") ? M_GBYTES
                                         : (usage(), M_NULL);
     int c;
     char err[256];
@@ -301,6 +333,8 @@ int main(int argc, char **argv)
         default: usage();
         }
     }
+    if (opt.mode == M_GBYTES)
+        return run_gbytes();
     if (!opt.prog || opt.clients < 1 || opt.seconds <= 0)
         usage();
     while (getrandom(&opt.origin, sizeof opt.origin, 0) != sizeof opt.origin || !opt.origin)

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# bench.sh -- what `make bench` runs: one run on loopback that measures, against a null-RPC
+# baseline taken in the same run (these machines are shared and noisy: ratios are the headline):
+#   - null round trips through the same libtirpc TCP transport (the front end's NULL procedure)
+#   - query and update latency through the front end (1 client) and throughput (1..64 clients)
+#   - the cost of durability: updates with fsync (default) vs --no-sync vs a bare fdatasync loop
+#   - gossip: time from an update's acknowledgement until every replica answers it, and gossip
+#     bytes per update (idle gossip subtracted), with 3, 5 and 9 replicas
+#   - start-up time and RSS on MovieLens small and on 10 million synthetic ratings
+# Writes bench/results.json and bench/latency_throughput.png (gnuplot), prints a table.
+#   BENCH_QUICK=1      skip the 10M data set, shorter runs
+#   BENCH_SECONDS=N    seconds per load point (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-$PWD/build/bin}
+QUICK=${BENCH_QUICK:-0}
+DUR=${BENCH_SECONDS:-2}
+((QUICK)) && DUR=1
+W=$(mktemp -d /tmp/ratingd-bench.XXXXXX)
+PIDS=()
+PROGS=()
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    for p in "${PROGS[@]}"; do rpcinfo -d "$p" 1 >/dev/null 2>&1 || true; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+jget() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
+now() { printf '%s' "$EPOCHREALTIME"; }
+registered() { rpcinfo -T tcp 127.0.0.1 "$1" 1 >/dev/null 2>&1; }
+
+cc -O2 -o "$W/fsync_loop" bench/fsync_loop.c
+
+# A block of 32 free program numbers in the transient range.
+BASE=0
+for _ in $(seq 50); do
+    b=$((0x40000000 + (RANDOM * 32768 + RANDOM) % 0x1ff00000))
+    if ! rpcinfo -p 127.0.0.1 | awk -v lo="$b" 'NR > 1 && $1 >= lo && $1 < lo + 32 { f = 1 }
+                                                END { exit !f }'; then
+        BASE=$b
+        break
+    fi
+done
+((BASE)) || { say "no free program numbers"; exit 1; }
+FE=$((BASE + 31))
+for ((k = 0; k < 32; k++)); do PROGS+=($((BASE + k))); done
+
+wait_up() {   # PROG PID
+    for _ in $(seq 2000); do
+        registered "$1" && return 0
+        kill -0 "$2" 2>/dev/null || { say "server for $1 died"; return 1; }
+        sleep 0.01
+    done
+    say "program $1 never registered"
+    return 1
+}
+
+CLUSTER=()
+start_cluster() {   # N GOSSIP_MS DATA [ratingd args...]
+    local n=$1 g=$2 data=$3 k
+    shift 3
+    CLUSTER=()
+    for ((k = 0; k < n; k++)); do
+        "$BIN/ratingd" --id "$k" --nreplicas "$n" --replica-base "$BASE" --data-dir "$data" \
+            --gossip-ms "$g" --overload 100000 "$@" >>"$W/replica-$k.log" 2>&1 &
+        PIDS+=($!)
+        CLUSTER+=($!)
+    done
+    for ((k = 0; k < n; k++)); do wait_up $((BASE + k)) "${CLUSTER[$k]}"; done
+    "$BIN/ratingfe" --prog "$FE" --nreplicas "$n" --replica-base "$BASE" >>"$W/fe.log" 2>&1 &
+    PIDS+=($!)
+    CLUSTER+=($!)
+    wait_up "$FE" "$!"
+}
+
+stop_cluster() {
+    for p in "${CLUSTER[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${CLUSTER[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+
+replicas_spec() {   # N -> localhost:prog,...
+    local n=$1 k s=""
+    for ((k = 0; k < n; k++)); do s+="${s:+,}localhost:$((BASE + k))"; done
+    printf '%s' "$s"
+}
+
+# A point with failed calls still prints its numbers (and "errors"); keep going.
+load() { "$BIN/ratingbench" "$1" -P "$FE" -c "$2" -d "$DUR" || true; }
+
+# Gossip bytes per update: bytes sent while N updates spread, minus what idle gossip sends in
+# the same time.
+gossip_cost() {   # N -> prints "converge_p50_ms bytes_per_update"
+    local n=$1 spec g0 g1 g2 t0 t1 t2 conv
+    spec=$(replicas_spec "$n")
+    g0=$(jget bytes "$("$BIN/ratingbench" gbytes -R "$spec")")
+    t0=$(now); sleep 2; t1=$(now)
+    g1=$(jget bytes "$("$BIN/ratingbench" gbytes -R "$spec")")
+    conv=$("$BIN/ratingbench" converge -P "$FE" -R "$spec" -n 30 || true)
+    t2=$(now)
+    g2=$(jget bytes "$("$BIN/ratingbench" gbytes -R "$spec")")
+    awk -v g0="$g0" -v g1="$g1" -v g2="$g2" -v t0="$t0" -v t1="$t1" -v t2="$t2" \
+        -v p50="$(jget p50 "$conv")" 'BEGIN {
+            idle = (g1 - g0) / (t1 - t0); b = (g2 - g1) - idle * (t2 - t1);
+            printf "%.1f %.0f %.0f\n", p50, (b > 0 ? b : 0) / 30, idle }'
+}
+
+declare -A R
+# ---- 3 replicas, default gossip interval --------------------------------------------------
+say "3 replicas on MovieLens small, loopback"
+t0=$(now)
+start_cluster 3 1000 "$W/c3"
+R[startup_small_first_s]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+for c in 1 4 16 64; do
+    out=$(load null "$c"); R[null_tput_$c]=$(jget tput "$out")
+    ((c == 1)) && R[null_rtt_us]=$(jget p50 "$out") && R[null_p99_us]=$(jget p99 "$out")
+    out=$(load query "$c"); R[tput_$c]=$(jget tput "$out")
+    R[query_p50_$c]=$(jget p50 "$out"); R[query_p99_$c]=$(jget p99 "$out")
+    say "clients=$c null ${R[null_tput_$c]}/s query ${R[tput_$c]}/s (p50 ${R[query_p50_$c]} us)"
+done
+R[query_p50_us]=${R[query_p50_1]}; R[query_p99_us]=${R[query_p99_1]}
+for c in 1 16; do
+    out=$(load update "$c"); R[update_tput_$c]=$(jget tput "$out")
+    R[update_p50_$c]=$(jget p50 "$out"); R[update_p99_$c]=$(jget p99 "$out")
+done
+R[update_p50_us]=${R[update_p50_1]}; R[update_p99_us]=${R[update_p99_1]}
+read -r R[gossip_converge_ms] R[gossip_bytes_per_update] R[gossip_idle_bytes_per_s] < <(gossip_cost 3)
+rss_of() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+R[rss_small_mb]=$(rss_of "${CLUSTER[0]}")
+stop_cluster
+t0=$(now)
+start_cluster 3 1000 "$W/c3"
+R[startup_small_s]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+stop_cluster
+
+# ---- durability: --no-sync and a bare fdatasync loop ----------------------------------------
+say "durability cost"
+start_cluster 3 1000 "$W/nosync" --no-sync
+for c in 1 16; do
+    out=$(load update "$c"); R[nosync_update_tput_$c]=$(jget tput "$out")
+    R[nosync_update_p50_$c]=$(jget p50 "$out"); R[nosync_update_p99_$c]=$(jget p99 "$out")
+done
+stop_cluster
+out=$("$W/fsync_loop" "$W" 2000)
+R[fsync_tput]=$(jget tput "$out"); R[fsync_p50_us]=$(jget p50 "$out"); R[fsync_p99_us]=$(jget p99 "$out")
+
+# ---- gossip with 3, 5, 9 replicas at a 50 ms interval ---------------------------------------
+for n in 3 5 9; do
+    say "gossip with $n replicas (50 ms interval)"
+    start_cluster "$n" 50 "$W/g$n" --movielens tests/e2e/data
+    read -r R[converge50_ms_$n] R[bytes_per_update_$n] R[idle_bytes_per_s_$n] < <(gossip_cost "$n")
+    stop_cluster
+done
+
+# ---- 10 million ratings ------------------------------------------------------------------
+R[startup_10m_s]=-1; R[rss_10m_mb]=-1; R[import_10m_s]=-1
+if ((QUICK)); then
+    say "BENCH_QUICK: skipping the 10M data set"
+elif (($(df -Pk /tmp | awk 'NR == 2 { print $4 }') < 4000000)); then
+    say "less than 4 GB free in /tmp: skipping the 10M data set"
+else
+    say "generating 10M ratings"
+    mkdir -p "$W/ml10m"
+    tr -d '\r' <data/ml-latest-small/movies.csv >"$W/ml10m/movies.csv"
+    awk -F, 'NR > 1 { print $1 }' "$W/ml10m/movies.csv" >"$W/ids"
+    # 70,000 users x 143 movies each, a deterministic choice per user, in key order.
+    awk 'BEGIN { srand(7) } NR == FNR { id[n++] = $1; next } END {
+            print "userId,movieId,rating,timestamp";
+            for (u = 1; u <= 70000; u++) {
+                s = int(rand() * (n - 150));
+                for (j = 0; j < 143; j++) m[j] = id[s + j];
+                for (j = 0; j < 143; j++) printf "%d,%d,%.1f,%d\n", u, m[j], (1 + int(rand() * 10)) / 2, 1500000000 + j
+            } }' "$W/ids" /dev/null >"$W/ml10m/ratings.csv"
+    say "first start imports $(($(wc -l <"$W/ml10m/ratings.csv") - 1)) ratings"
+    t0=$(now)
+    "$BIN/ratingd" --id 0 --nreplicas 1 --replica-base "$BASE" --data-dir "$W/r10m" \
+        --movielens "$W/ml10m" >>"$W/r10m.log" 2>&1 &
+    p=$!; PIDS+=($p)
+    wait_up "$BASE" "$p"
+    R[import_10m_s]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+    kill -TERM "$p"; wait "$p" || true
+    t0=$(now)
+    "$BIN/ratingd" --id 0 --nreplicas 1 --replica-base "$BASE" --data-dir "$W/r10m" \
+        >>"$W/r10m.log" 2>&1 &
+    p=$!; PIDS+=($p)
+    wait_up "$BASE" "$p"
+    R[startup_10m_s]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+    for m in 1 2 3 50 356; do "$BIN/rating" -r "localhost:$BASE" movie "$m" >/dev/null || true; done
+    R[rss_10m_mb]=$(rss_of "$p")
+    kill -TERM "$p"; wait "$p" || true
+fi
+
+# ---- results ------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+R[query_p50_ratio]=$(ratio "${R[query_p50_us]}" "${R[null_rtt_us]}")
+R[update_p50_ratio]=$(ratio "${R[update_p50_us]}" "${R[null_rtt_us]}")
+R[tput16_over_tput1]=$(ratio "${R[tput_16]}" "${R[tput_1]}")
+R[tput16_over_null16]=$(ratio "${R[tput_16]}" "${R[null_tput_16]}")
+R[durable_over_nosync_update_1]=$(ratio "${R[update_tput_1]}" "${R[nosync_update_tput_1]}")
+R[null_tput_16]=${R[null_tput_16]}
+mkdir -p bench
+{
+    printf '{\n  "date": "%s",\n  "machine": "%s cores, shared; loopback",\n' "$(date -u +%FT%TZ)" "$(nproc)"
+    printf '  "tput_mix": "queries (Q_MOVIE) through the front end"'
+    for k in $(printf '%s\n' "${!R[@]}" | sort); do printf ',\n  "%s": %s' "$k" "${R[$k]}"; done
+    printf '\n}\n'
+} >bench/results.json
+
+{
+    printf 'clients null_tput query_tput query_p50_us\n'
+    for c in 1 4 16 64; do printf '%s %s %s %s\n' "$c" "${R[null_tput_$c]}" "${R[tput_$c]}" "${R[query_p50_$c]}"; done
+} >"$W/points"
+if command -v gnuplot >/dev/null; then
+    gnuplot <<EOF
+set terminal png size 900,500
+set output "bench/latency_throughput.png"
+set logscale x 2
+set xlabel "concurrent clients"
+set ylabel "calls/s"
+set y2label "query p50 latency (us)"
+set y2tics
+set key top left
+set title "ratingd on loopback: throughput and latency against clients"
+plot "$W/points" using 1:2 with linespoints title "null RPC calls/s", \
+     "$W/points" using 1:3 with linespoints title "queries/s via front end", \
+     "$W/points" using 1:4 axes x1y2 with linespoints title "query p50 (us)"
+EOF
+else
+    say "gnuplot not installed: no plot (apt-get install gnuplot-nox)"
+fi
+
+cat <<EOF
+
+ratingd benchmark ($(date -u +%F), $(nproc) cores, loopback)      baseline: null RPC round trip
+  null RPC p50                         ${R[null_rtt_us]} us            1.00
+  query p50 / p99 (1 client)           ${R[query_p50_us]} / ${R[query_p99_us]} us    ${R[query_p50_ratio]} x null   (target <= 2.5)
+  update p50 / p99 (1 client, fsync)   ${R[update_p50_us]} / ${R[update_p99_us]} us    ${R[update_p50_ratio]} x null
+  throughput 1 / 4 / 16 / 64 clients   ${R[tput_1]} / ${R[tput_4]} / ${R[tput_16]} / ${R[tput_64]} queries/s
+  null calls/s 1 / 4 / 16 / 64         ${R[null_tput_1]} / ${R[null_tput_4]} / ${R[null_tput_16]} / ${R[null_tput_64]}
+  tput16 / tput1                       ${R[tput16_over_tput1]}   (target >= 3)
+  tput16 / null16                      ${R[tput16_over_null16]}   (target >= 0.33)
+  updates/s 1 / 16 clients, fsync      ${R[update_tput_1]} / ${R[update_tput_16]}
+  updates/s 1 / 16 clients, no sync    ${R[nosync_update_tput_1]} / ${R[nosync_update_tput_16]}
+  bare fdatasync loop                  ${R[fsync_tput]}/s, p50 ${R[fsync_p50_us]} us, p99 ${R[fsync_p99_us]} us
+  gossip converge p50 (1000 ms)        ${R[gossip_converge_ms]} ms
+  gossip bytes per update, 3/5/9 repl  ${R[bytes_per_update_3]} / ${R[bytes_per_update_5]} / ${R[bytes_per_update_9]} (idle ${R[idle_bytes_per_s_3]} / ${R[idle_bytes_per_s_5]} / ${R[idle_bytes_per_s_9]} B/s)
+  converge p50 at 50 ms, 3/5/9 repl    ${R[converge50_ms_3]} / ${R[converge50_ms_5]} / ${R[converge50_ms_9]} ms
+  start-up MovieLens small             first ${R[startup_small_first_s]} s, again ${R[startup_small_s]} s, RSS ${R[rss_small_mb]} MB
+  10M ratings                          import ${R[import_10m_s]} s, start-up ${R[startup_10m_s]} s, RSS ${R[rss_10m_mb]} MB
+results: bench/results.json, bench/latency_throughput.png
+EOF
