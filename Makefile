@@ -6,6 +6,10 @@
 #                   the multi-host tests (as root with ip netns; otherwise they say why they skip)
 #   make test-cluster  the multi-host fault tests alone (tests/cluster, network namespaces)
 #   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make fuzz       libFuzzer harnesses (fuzz/), FUZZ_SECONDS (15) each; part of make test
+#   make fuzz-long  the same for FUZZ_SECONDS=600 each (override on the command line)
+#   make soak       the soak test for SOAK_SECONDS (300); make test runs a 20 s one
+#   make valgrind   a few end-to-end tests with the servers under valgrind (no definite leaks)
 #
 # BUILD names the build directory, so sanitizer builds live beside the normal one.
 
@@ -44,7 +48,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 # Keep test objects: they are not temporaries to delete.
 .SECONDARY:
 
-.PHONY: all demo test unit e2e asan deps clean bench test-cluster
+.PHONY: all demo test unit e2e asan deps clean bench test-cluster fuzz fuzz-long fuzz-bins \
+        fuzz-seeds soak valgrind
 all: $(PROGS)
 
 $(GEN)/rating.h: rating.x
@@ -88,14 +93,14 @@ deps:
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-e2e: $(PROGS)
+e2e: $(PROGS) $(BIN)/rawrpc
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
 
 test-cluster: $(PROGS)
 	@BIN=$(abspath $(BIN)) tests/cluster/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all unit e2e test-cluster
+	@$(MAKE) --no-print-directory all unit fuzz e2e test-cluster
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" all unit e2e
@@ -108,7 +113,71 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH)
 	@BIN=$(abspath $(BIN)) scripts/bench.sh
 
+# ---- hostile input: fuzzing, soak, valgrind (docs/security.md) ----------------
+#
+# The fuzz harnesses are built with clang and libFuzzer + ASan + UBSan in their own
+# directory, against the project's sources compiled the same way (a sub-make with
+# BUILD=$(FUZZ_BUILD)).  fuzz/run.sh runs each for FUZZ_SECONDS from fuzz/corpus (the
+# committed seeds) plus $(FUZZ_BUILD)/corpus (what earlier runs found); a crash fails the
+# target and leaves the reproducer in $(FUZZ_BUILD)/crashes.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 15
+FUZZ_TARGETS := xdr handlers rpc_record
+FUZZ_CC      ?= clang
+FUZZ_MAKE    := --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O1 -g" \
+                SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+SOAK_SECONDS ?= 300
+VALGRIND_TESTS ?= submit_gossip retry_once wipe_rejoin
+
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+$(BUILD)/fuzz/%.o: CPPFLAGS += -Ifuzz -DFUZZ_SRCDIR='"$(CURDIR)"'
+$(BUILD)/fuzz/fuzz_xdr: $(BUILD)/fuzz/fuzz_xdr.o $(CLIENT_LIB) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+$(BUILD)/fuzz/fuzz_handlers: $(BUILD)/fuzz/fuzz_handlers.o $(BUILD)/fuzz/fixture.o $(SERVER_LIB) \
+                             $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+# This one includes common/rpcsrv.c itself (its connection loop is static).
+$(BUILD)/fuzz/fuzz_rpc_record: $(BUILD)/fuzz/fuzz_rpc_record.o $(BUILD)/fuzz/fixture.o \
+                               $(SERVER_LIB) $(filter-out $(BUILD)/common/rpcsrv.o,$(COMMON_OBJ))
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+$(BUILD)/fuzz/seeds: $(BUILD)/fuzz/seeds.o $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+fuzz-bins: $(FUZZ_BINS)
+
+# Hand-made RPC bytes for tests/e2e/t_hostile.sh (plain libc).
+$(BIN)/rawrpc: fuzz/rawrpc.c
+	@mkdir -p $(BIN)
+	$(CC) -D_GNU_SOURCE $(CFLAGS) $(WARN) $(LDFLAGS) $< -o $@
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) not found (make deps installs it)" >&2; exit 1; }
+	@$(MAKE) $(FUZZ_MAKE) fuzz-bins
+	@fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-long:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
+
+# Regenerate the committed seed corpora (fuzz/seeds.c).
+fuzz-seeds:
+	@$(MAKE) $(FUZZ_MAKE) $(FUZZ_BUILD)/fuzz/seeds
+	$(FUZZ_BUILD)/fuzz/seeds fuzz/corpus
+
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BIN=$(abspath $(BIN)) SOAK_SECONDS=$(SOAK_SECONDS) E2E_TEST_TIMEOUT=$$(($(SOAK_SECONDS) + 300)) \
+	    tests/e2e/run.sh soak
+
+# Servers under valgrind (lib.sh prefixes ratingd and ratingfe with E2E_WRAP); a definite
+# leak or a memory error makes a server exit 99 and its test fail.
+valgrind: deps
+	@command -v valgrind >/dev/null || { echo "make valgrind: valgrind not found (make deps installs it)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory all
+	@BIN=$(abspath $(BIN)) E2E_SCALE=$${E2E_SCALE:-6} \
+	    E2E_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99" \
+	    tests/e2e/run.sh $(VALGRIND_TESTS)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(FUZZ_BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

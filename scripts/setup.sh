@@ -8,6 +8,8 @@
 #          /etc/services), sqlite3 (to inspect a replica's database), procps (ps, pgrep)
 #   multi-host tests (tests/cluster, root only): iproute2 (ip netns, veth, bridge, tc),
 #          nftables (loss and partitions), util-linux (unshare, nsenter)
+#   hostile input (docs/security.md): clang + libclang-rt-14-dev (libFuzzer, make fuzz),
+#          valgrind (make valgrind)
 #
 # As root on Debian it installs what is missing with apt-get; otherwise it says what to
 # install and exits 1.  Then it makes sure rpcbind answers (`rpcinfo -p`), starting it by hand
@@ -19,7 +21,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES="gcc libc6-dev make pkg-config rpcsvc-proto libtirpc-dev libtirpc-common rpcbind
 netbase libcmocka-dev libsqlite3-dev libssl-dev sqlite3 procps coreutils grep sed
-iproute2 nftables util-linux"
+iproute2 nftables util-linux clang libclang-rt-14-dev valgrind"
 PACKAGES=$(echo $PACKAGES)
 
 # --- what is missing ------------------------------------------------------------
@@ -49,6 +51,10 @@ check() {
     [ -f /usr/include/stdio.h ] || need libc-headers
     [ -f /etc/netconfig ] || need /etc/netconfig
     [ -f /etc/rpc ] || need /etc/rpc
+    # make fuzz (clang's libFuzzer runtime) and make valgrind
+    have clang || need clang
+    ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 || need libclang_rt.fuzzer
+    have valgrind || need valgrind
     missing=${missing# }
 }
 

@@ -47,7 +47,9 @@
 #   converged                all replicas report equal digests and timestamps
 #
 # Variables: E2E_WAIT (default deadline of wait_for, seconds), E2E_SCALE (multiplies every
-# deadline; 3 by default for sanitizer builds), E2E_KEEP=1, E2E_VERBOSE=1.
+# deadline; 3 by default for sanitizer builds), E2E_KEEP=1, E2E_VERBOSE=1, E2E_WRAP (words put
+# before every ratingd and ratingfe command, e.g. "valgrind --error-exitcode=99 ..." for
+# `make valgrind`; the wrapper must exec the server in the same process, as valgrind does).
 
 set -u -o pipefail
 
@@ -334,8 +336,8 @@ start_cluster() {
 _spawn_replica() {   # K [more args]
     local k=$1
     shift
-    # shellcheck disable=SC2086 # REPL_ARGS holds words
-    "$BIN/ratingd" --id "$k" "${CLUSTER_ARGS[@]}" \
+    # shellcheck disable=SC2086 # REPL_ARGS and E2E_WRAP hold words
+    ${E2E_WRAP:-} "$BIN/ratingd" --id "$k" "${CLUSTER_ARGS[@]}" \
         --data-dir "$DATA" --movielens "$DATASET" --gossip-ms "$GOSSIP_MS" \
         ${REPL_ARGS[$k]} "$@" </dev/null >>"$T/replica-$k.log" 2>&1 &
     REPL_PID[$k]=$!
@@ -376,7 +378,8 @@ kill9_replica() {
 # start_fe [ARGS]: the front end at FE_PROG over replicas PROG_BASE..+NREPL-1.
 start_fe() {
     FE_ARGS="$*"
-    "$BIN/ratingfe" --prog "$FE_PROG" "${CLUSTER_ARGS[@]}" \
+    # shellcheck disable=SC2086 # E2E_WRAP holds words
+    ${E2E_WRAP:-} "$BIN/ratingfe" --prog "$FE_PROG" "${CLUSTER_ARGS[@]}" \
         "$@" </dev/null >>"$T/frontend.log" 2>&1 &
     FE_PID=$!
     E2E_PIDS+=("$!")
