@@ -147,7 +147,7 @@ done
 for p in /proc/[0-9]*; do
     p=${p#/proc/}
     [[ $p == "$$" ]] && continue
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -q "^CL_PROC_TAG=ratingd-cluster-$CL_RUN_ID/"; then
+    if tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -q "^CL_PROC_TAG=ratingd-cluster-$CL_RUN_ID/"; then
         problems+="process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 100)) left; "
         kill -KILL "$p" 2>/dev/null
     fi
