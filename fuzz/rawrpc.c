@@ -275,6 +275,7 @@ static int mode_raw(int argc, char **argv)
     put_hex(&b, argv[0]);
     int fd = dial();
     send_all(fd, b.p, b.len);
+    free(b.p);
     if (argc == 2) {
         close(fd);
         printf("sent %zu\n", b.len);
@@ -295,8 +296,10 @@ static int mode_call(int argc, char **argv)
         put_hex(&body, argv[3]);
     put32(&rec, 0x80000000U | (uint32_t)body.len);
     put(&rec, body.p, body.len);
+    free(body.p);
     int fd = dial();
     send_all(fd, rec.p, rec.len);
+    free(rec.p);
     if (max_replies < 0)
         max_replies = 1;
     read_replies(fd);
@@ -366,6 +369,7 @@ static int mode_conns(int argc, char **argv)
     struct buf b = {0};
     put_hex(&b, argv[1]);
     int *fds = open_many(n, &b);
+    free(b.p);
     uint32_t closed = 0, answered = 0;
     long long deadline = now_ms() + wait_ms;
     for (uint32_t i = 0; i < n; i++) {
@@ -397,6 +401,7 @@ static int mode_hold(int argc, char **argv)
     struct buf b = {0};
     put_hex(&b, argv[1]);
     int *fds = open_many(n, &b);
+    free(b.p);
     printf("holding %u\n", n);
     fflush(stdout);
     sleep(secs);
