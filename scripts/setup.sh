@@ -10,6 +10,7 @@
 #          nftables (loss and partitions), util-linux (unshare, nsenter)
 #   hostile input (docs/security.md): clang + libclang-rt-14-dev (libFuzzer, make fuzz),
 #          valgrind (make valgrind)
+#   install (docs/install.md): groff-base and man-db (the man pages are checked with groff -ww)
 #
 # As root on Debian it installs what is missing with apt-get; otherwise it says what to
 # install and exits 1.  Then it makes sure rpcbind answers (`rpcinfo -p`), starting it by hand
@@ -21,7 +22,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES="gcc libc6-dev make pkg-config rpcsvc-proto libtirpc-dev libtirpc-common rpcbind
 netbase libcmocka-dev libsqlite3-dev libssl-dev sqlite3 procps coreutils grep sed
-iproute2 nftables util-linux clang libclang-rt-14-dev valgrind"
+iproute2 nftables util-linux clang libclang-rt-14-dev valgrind groff-base man-db"
 PACKAGES=$(echo $PACKAGES)
 
 # --- what is missing ------------------------------------------------------------
@@ -55,6 +56,9 @@ check() {
     have clang || need clang
     ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 || need libclang_rt.fuzzer
     have valgrind || need valgrind
+    # make install's man pages (tests/e2e/t_install.sh renders them)
+    have groff || need groff
+    have man || need man
     missing=${missing# }
 }
 
