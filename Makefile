@@ -9,7 +9,8 @@
 #   make fuzz       libFuzzer harnesses (fuzz/), FUZZ_SECONDS (15) each; part of make test
 #   make fuzz-long  the same for FUZZ_SECONDS=600 each (override on the command line)
 #   make soak       the soak test for SOAK_SECONDS (300); make test runs a 20 s one
-#   make valgrind   a few end-to-end tests with the servers under valgrind (no definite leaks)
+#   make valgrind   the end-to-end tests (but install, movielens) with the servers under
+#                   valgrind: no memory error, no definite or indirect leak; part of CI
 #
 # BUILD names the build directory, so sanitizer builds live beside the normal one.
 
@@ -127,7 +128,10 @@ FUZZ_CC      ?= clang
 FUZZ_MAKE    := --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O1 -g" \
                 SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 SOAK_SECONDS ?= 300
-VALGRIND_TESTS ?= submit_gossip retry_once wipe_rejoin
+# Every end-to-end test but install (no servers of its own to check) and movielens (30 s of
+# CSV import, which the unit tests cover under ASan), t_cleanup last; about 3 minutes.
+VALGRIND_SKIP  ?= install movielens
+VALGRIND_TESTS ?= $(filter-out cleanup $(VALGRIND_SKIP),$(patsubst tests/e2e/t_%.sh,%,$(wildcard tests/e2e/t_*.sh))) cleanup
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 $(BUILD)/fuzz/%.o: CPPFLAGS += -Ifuzz -DFUZZ_SRCDIR='"$(CURDIR)"'
@@ -168,13 +172,15 @@ soak: deps
 	@BIN=$(abspath $(BIN)) SOAK_SECONDS=$(SOAK_SECONDS) E2E_TEST_TIMEOUT=$$(($(SOAK_SECONDS) + 300)) \
 	    tests/e2e/run.sh soak
 
-# Servers under valgrind (lib.sh prefixes ratingd and ratingfe with E2E_WRAP); a definite
-# leak or a memory error makes a server exit 99 and its test fail.
+# Servers under valgrind (lib.sh prefixes ratingd and ratingfe with E2E_WRAP); a memory
+# error or a definite or indirect leak makes a server exit 99 and its test fail.  (Possible
+# leaks are printed, not counted: a connection thread still ending at exit shows as one.)
+# Builds in $(BUILD) like `all`: BUILD=build-vg keeps it apart.
 valgrind: deps
 	@command -v valgrind >/dev/null || { echo "make valgrind: valgrind not found (make deps installs it)" >&2; exit 1; }
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BIN)/rawrpc
 	@BIN=$(abspath $(BIN)) E2E_SCALE=$${E2E_SCALE:-6} \
-	    E2E_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99" \
+	    E2E_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
 	    tests/e2e/run.sh $(VALGRIND_TESTS)
 
 clean:
