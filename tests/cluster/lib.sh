@@ -446,6 +446,8 @@ history_check() {
                 next
             }
             END {
+                # No read, no check: a worker whose reads all failed proves nothing.
+                if (reads == 0) { nbad++; print "  no read succeeded: read-your-writes and monotonic reads were not checked" }
                 for (k in last) print k, last[k] > final
                 reps = ""; for (r in byrep) reps = reps " " r ":" byrep[r]
                 printf "%d writes acknowledged (by replica%s), %d attempts retried; %d reads, %d unavailable; %d read-your-writes, %d monotonic-read, %d phantom violations; %d problems\n", \

@@ -11,7 +11,9 @@
 # process under `timeout`, and tears everything down when it ends.  Prints "PASS name",
 # "FAIL name (reason)" or "SKIP name (reason)" per scenario, then checks that no namespace and
 # no process of the run is left, and ends with "N passed, M failed[, K skipped]".  Exit 1 if
-# anything failed.  Without root or without `ip netns`, every scenario is skipped (exit 0).
+# anything failed.  Without root or without `ip netns`, every scenario is skipped (exit 0) --
+# except on CI (CI set, as .ci/run sets it, and not "false"): there the scenarios must run,
+# so a skip is a failure (exit 1).  CL_ALLOW_SKIP=1 allows it anyway.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +24,7 @@ PATH="$PATH:/usr/sbin:/sbin"
 while [[ $# -gt 0 && $1 == -* ]]; do
     case $1 in
     -k) export CL_KEEP=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     --) shift; break ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -58,8 +60,17 @@ why_skip() {
         echo "unshare -m does not work here (no mount namespaces)"
     fi
 }
+# On CI a skipped scenario is a failure: the fault tests are the point of running there.
+must_run=0
+if [[ -n ${CI:-} && ${CI:-} != false && ${CI:-} != 0 && -z ${CL_ALLOW_SKIP:-} ]]; then must_run=1; fi
 reason=$(why_skip)
 if [[ -n $reason ]]; then
+    if ((must_run)); then
+        echo "FAIL: ratingd cluster tests cannot run on CI: $reason (CL_ALLOW_SKIP=1 to skip)"
+        for s in "${scenarios[@]}"; do echo "FAIL $s (cannot run: $reason)"; done
+        echo "0 passed, ${#scenarios[@]} failed"
+        exit 1
+    fi
     echo "SKIP: ratingd cluster tests: $reason"
     for s in "${scenarios[@]}"; do echo "SKIP $s"; done
     echo "0 passed, 0 failed, ${#scenarios[@]} skipped"
@@ -112,6 +123,10 @@ for s in "${scenarios[@]}"; do
     elif ((expected_fail)) && [[ $rc != 77 ]]; then
         echo "XFAIL $s (expected, CL_EXPECT_FAIL: ${reason:-exit status $rc})"
         skipped=$((skipped + 1))
+    elif [[ $rc == 77 ]] && ((must_run)); then
+        echo "FAIL $s (skipped on CI, where it must run: ${reason:-no reason given})"
+        failed=$((failed + 1))
+        failures+=("$s")
     elif [[ $rc == 77 ]]; then
         echo "SKIP $s (${reason:-no reason given})"
         skipped=$((skipped + 1))
