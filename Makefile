@@ -11,10 +11,17 @@
 #   make soak       the soak test for SOAK_SECONDS (300); make test runs a 20 s one
 #   make valgrind   the end-to-end tests (but install, movielens) with the servers under
 #                   valgrind: no memory error, no definite or indirect leak; part of CI
+#   make install    programs, man pages, example configuration, systemd units, MovieLens and
+#                   the /etc/rpc names under DESTDIR/PREFIX (/usr/local); docs/install.md
+#   make uninstall  removes them again (a changed configuration stays)
 #
 # BUILD names the build directory, so sanitizer builds live beside the normal one.
 
 BUILD    ?= build
+# Where `make install` puts things (docs/install.md).  SYSCONFDIR is compiled
+# into the programs: their default configuration is SYSCONFDIR/ratingd/ratingd.conf.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 BIN      ?= $(BUILD)/bin
 SAN      ?=
 CC       ?= cc
@@ -49,8 +56,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 # Keep test objects: they are not temporaries to delete.
 .SECONDARY:
 
-.PHONY: all demo test unit e2e asan deps clean bench test-cluster fuzz fuzz-long fuzz-bins \
-        fuzz-seeds soak valgrind
+.PHONY: FORCE all demo test unit e2e asan deps clean bench test-cluster fuzz fuzz-long fuzz-bins \
+        fuzz-seeds soak valgrind install uninstall
 all: $(PROGS)
 
 $(GEN)/rating.h: rating.x
@@ -65,7 +72,15 @@ $(GEN)/rating_clnt.c: rating.x $(GEN)/rating.h
 $(BUILD)/gen/%.o: $(GEN)/%.c
 	$(CC) $(CPPFLAGS) -std=gnu11 $(OPT) $(SANFLAGS) -pthread -w -c $< -o $@
 
-$(BUILD)/%.o: %.c $(GEN)/rating.h
+# The compiled-in paths, rewritten only when they change (so that objects are
+# rebuilt for another PREFIX, and only then).
+$(GEN)/paths.h: FORCE
+	@mkdir -p $(GEN)
+	@printf '#define RATING_SYSCONFDIR "%s"\n' '$(SYSCONFDIR)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+FORCE:
+
+$(BUILD)/%.o: %.c $(GEN)/rating.h $(GEN)/paths.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
@@ -182,6 +197,83 @@ valgrind: deps
 	@BIN=$(abspath $(BIN)) E2E_SCALE=$${E2E_SCALE:-6} \
 	    E2E_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
 	    tests/e2e/run.sh $(VALGRIND_TESTS)
+
+# ---- install (docs/install.md) ------------------------------------------------------
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=]    make uninstall (the same variables)
+#
+# The programs (daemons in SBINDIR, like rpcbind), their man pages, the example
+# configuration (SYSCONFDIR/ratingd/ratingd.conf, never overwritten; also
+# DATADIR/doc/ratingd/ratingd.conf.example), the systemd units ratingd@ and ratingfe@, the
+# MovieLens small set, and the program names in RPCFILE (scripts/rpc-names.sh: once,
+# between marker lines).  docs/install.md lists the files; tests/e2e/t_install.sh checks
+# that list.  The @VAR@ placeholders in dist/ and the default paths in man/ are replaced by
+# the real directories.  PREFIX and SYSCONFDIR are set above (SYSCONFDIR is compiled in).
+BINDIR        ?= $(PREFIX)/bin
+SBINDIR       ?= $(PREFIX)/sbin
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+DOCDIR        ?= $(DATADIR)/doc/ratingd
+LOCALSTATEDIR ?= /var
+UNITDIR       ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+RPCFILE       ?= /etc/rpc
+INSTALL       ?= install
+
+MAN_PAGES := man/rating.1 man/ratingd.conf.5 man/ratingd.8 man/ratingfe.8
+UNITS     := ratingd@.service ratingfe@.service
+ML_FILES  := README.txt links.csv movies.csv ratings.csv tags.csv
+ML_DIR     = $(DATADIR)/ratingd/ml-latest-small
+CONF       = $(SYSCONFDIR)/ratingd/ratingd.conf
+SUBST      = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+                 -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+                 -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g'
+MAN_SUBST  = sed -e 's|/etc/ratingd|$(SYSCONFDIR)/ratingd|g' \
+                 -e 's|/usr/share/doc/ratingd|$(DOCDIR)|g' \
+                 -e 's|/usr/share/ratingd|$(DATADIR)/ratingd|g' \
+                 -e 's|/var/lib/ratingd|$(LOCALSTATEDIR)/lib/ratingd|g' \
+                 -e 's|/lib/systemd/system|$(UNITDIR)|g'
+
+install: $(PROGS)
+	$(INSTALL) -D -m 755 $(BIN)/ratingd $(DESTDIR)$(SBINDIR)/ratingd
+	$(INSTALL) -D -m 755 $(BIN)/ratingfe $(DESTDIR)$(SBINDIR)/ratingfe
+	$(INSTALL) -D -m 755 $(BIN)/rating $(DESTDIR)$(BINDIR)/rating
+	@set -e; for m in $(MAN_PAGES); do \
+	    d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; echo "install $$m -> $$d"; \
+	    $(MAN_SUBST) $$m | $(INSTALL) -D -m 644 /dev/stdin $$d; done
+	@set -e; for u in $(UNITS); do \
+	    echo "install dist/$$u -> $(DESTDIR)$(UNITDIR)/$$u"; \
+	    $(SUBST) dist/$$u | $(INSTALL) -D -m 644 /dev/stdin $(DESTDIR)$(UNITDIR)/$$u; done
+	@echo "install dist/ratingd.conf -> $(DESTDIR)$(DOCDIR)/ratingd.conf.example"
+	@$(SUBST) dist/ratingd.conf | $(INSTALL) -D -m 644 /dev/stdin $(DESTDIR)$(DOCDIR)/ratingd.conf.example
+	@if [ -e $(DESTDIR)$(CONF) ]; then \
+	    echo "kept $(DESTDIR)$(CONF) (the new example is $(DESTDIR)$(DOCDIR)/ratingd.conf.example)"; \
+	else \
+	    echo "install dist/ratingd.conf -> $(DESTDIR)$(CONF)"; \
+	    $(SUBST) dist/ratingd.conf | $(INSTALL) -D -m 644 /dev/stdin $(DESTDIR)$(CONF); fi
+	@set -e; for f in $(ML_FILES); do \
+	    $(INSTALL) -D -m 644 data/ml-latest-small/$$f $(DESTDIR)$(ML_DIR)/$$f; done
+	@echo "installed data/ml-latest-small -> $(DESTDIR)$(ML_DIR)"
+	@if [ -n "$(DESTDIR)" ] || [ -e $(RPCFILE) ]; then \
+	    scripts/rpc-names.sh add $(if $(DESTDIR),--create) $(DESTDIR)$(RPCFILE) dist/rpc; \
+	else echo "no $(RPCFILE) (netbase): the program names are not added"; fi
+
+# Removes what install added.  The configuration only if it is still the example (a
+# changed one stays, and so does its directory); the ratingd block of RPCFILE (and the
+# file itself under DESTDIR if nothing else is in it).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ratingd $(DESTDIR)$(SBINDIR)/ratingfe $(DESTDIR)$(BINDIR)/rating
+	@set -e; for m in $(MAN_PAGES); do \
+	    echo "rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}"; \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
+	rm -f $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) $(DESTDIR)$(DOCDIR)/ratingd.conf.example
+	rm -f $(ML_FILES:%=$(DESTDIR)$(ML_DIR)/%)
+	@if [ -e $(DESTDIR)$(CONF) ]; then \
+	    if $(SUBST) dist/ratingd.conf | cmp -s - $(DESTDIR)$(CONF); then \
+	        echo "rm -f $(DESTDIR)$(CONF)"; rm -f $(DESTDIR)$(CONF); \
+	    else echo "kept $(DESTDIR)$(CONF): it is not the installed example"; fi; fi
+	-@rmdir $(DESTDIR)$(ML_DIR) $(DESTDIR)$(DATADIR)/ratingd $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/ratingd 2>/dev/null || true
+	@scripts/rpc-names.sh remove $(if $(DESTDIR),--delete-empty) $(DESTDIR)$(RPCFILE)
 
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)

@@ -61,6 +61,8 @@ typedef struct cli_target {
 
 typedef struct cli_session {
     cli_target_t target;
+    const cluster_t *frontends; /* the configuration's front ends to fail over to, or NULL */
+    uint32_t fe_index;          /* the one target is */
     const char *file;      /* --session FILE, or NULL */
     bool shell;            /* interactive mode: a repeated command is a retry */
     CLIENT *clnt;          /* connected on first use; NULL again after an RPC failure */

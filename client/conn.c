@@ -30,11 +30,10 @@ static const char *connect_hint(const cli_target_t *t, enum clnt_stat why, int s
     }
 }
 
-bool cli_connect(cli_session_t *s)
+/* One attempt at s->target; on failure why says what went wrong. */
+static bool try_connect(cli_session_t *s, char *why, size_t len)
 {
     char err[512], name[CLUSTER_HOST_MAX + 64];
-    if (s->clnt)
-        return true;
     s->clnt = rpc_connect(s->target.host, s->target.prog, 1, s->target.timeout_ms, err, sizeof err);
     if (s->clnt)
         return true;
@@ -43,8 +42,32 @@ bool cli_connect(cli_session_t *s)
     size_t hl = strlen(s->target.host);
     if (strncmp(msg, s->target.host, hl) == 0 && msg[hl] == ':')
         msg += hl + 1 + (msg[hl + 1] == ' ');
-    cli_error("cannot reach %s: %s%s", cli_target_name(&s->target, name, sizeof name), msg,
-              connect_hint(&s->target, rpc_createerr.cf_stat, rpc_createerr.cf_error.re_errno));
+    snprintf(why, len, "cannot reach %s: %s%s", cli_target_name(&s->target, name, sizeof name),
+             msg, connect_hint(&s->target, rpc_createerr.cf_stat, rpc_createerr.cf_error.re_errno));
+    return false;
+}
+
+/* The configuration's front ends are tried in turn, from the one that
+ * worked last; only when none answers is each failure reported. */
+bool cli_connect(cli_session_t *s)
+{
+    char why[VTS_MAX][1024];
+    if (s->clnt)
+        return true;
+    uint32_t n = s->frontends ? s->frontends->n : 1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (s->frontends) {
+            const endpoint_t *e = &s->frontends->rep[(s->fe_index + i) % n];
+            snprintf(s->target.host, sizeof s->target.host, "%s", e->host);
+            s->target.prog = e->prog;
+        }
+        if (try_connect(s, why[i], sizeof why[i])) {
+            s->fe_index = (s->fe_index + i) % n;
+            return true;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        cli_error("%s", why[i]);
     return false;
 }
 

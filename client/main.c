@@ -42,7 +42,11 @@ static void usage(FILE *f)
             "rate, update and delete print \"ok replica=K ts=[...]\": the replica that\n"
             "accepted the update, and the update's vector timestamp.\n\n"
             "Options (before the command):\n"
-            "  -H, --host HOST          front end host (default localhost; env RATING_HOST)\n"
+            "  -c, --config FILE        configuration file: its front ends are tried in\n"
+            "                           order (default " CONFIG_DEFAULT_PATH ";\n"
+            "                           env RATING_CONFIG; '' for none)\n"
+            "  -H, --host HOST          front end host (default: the configuration's first\n"
+            "                           front end, else localhost; env RATING_HOST)\n"
             "  -P, --prog PROG          front end program number (default %#x;\n"
             "                           env RATING_PROG)\n"
             "  -r, --replica HOST:PROG  talk to this one replica directly (tests, debugging)\n"
@@ -88,6 +92,8 @@ static int open_session(cli_session_t *s, const cli_options_t *o)
     char err[4200];
     memset(s, 0, sizeof *s);
     s->target = o->target;
+    if (!o->fixed_target && !o->has_replica && o->file.frontends.n > 1)
+        s->frontends = &o->file.frontends;
     s->file = o->session_file;
     if (s->file && cli_session_load(s->file, &s->prev, err, sizeof err) < 0) {
         cli_error("%s", err);
@@ -114,13 +120,15 @@ static int flush_output(int rc)
 
 int main(int argc, char **argv)
 {
-    cli_options_t o;
+    static cli_options_t o; /* static: the configuration's text stays reachable */
     cli_session_t s;
     cli_cmd_t cmd;
     char err[512];
     signal(SIGPIPE, SIG_IGN); /* a server that hangs up is an RPC error, not a signal */
-    if (cli_options_parse(argc, argv, &o, err, sizeof err) < 0)
+    if (cli_options_parse(argc, argv, &o, err, sizeof err) < 0) {
+        cli_options_release(&o);
         return usage_error(err);
+    }
     if (o.help) {
         usage(stdout);
         return CLI_OK;
@@ -140,5 +148,6 @@ int main(int argc, char **argv)
         rc = cli_run(&s, &cmd);
     int saved = cli_session_commit(&s);
     cli_disconnect(&s);
+    cli_options_release(&o);
     return flush_output(rc != CLI_OK ? rc : saved);
 }

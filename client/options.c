@@ -74,65 +74,88 @@ static int set_uid(cli_options_t *o, const char *s, char *err, size_t errlen)
 static int from_env(cli_options_t *o, char *err, size_t errlen)
 {
     const char *v;
-    if ((v = getenv("RATING_HOST")) && *v && set_host(o, v, err, errlen) < 0)
+    if ((v = getenv("RATING_HOST")) && *v && (o->fixed_target = true) &&
+        set_host(o, v, err, errlen) < 0)
         return -1;
-    if ((v = getenv("RATING_PROG")) && *v && set_prog(o, v, "RATING_PROG", err, errlen) < 0)
+    if ((v = getenv("RATING_PROG")) && *v && (o->fixed_target = true) &&
+        set_prog(o, v, "RATING_PROG", err, errlen) < 0)
         return -1;
     if ((v = getenv("RATING_SESSION")) && *v)
         o->session_file = v;
     return 0;
 }
 
-static int one_option(cli_options_t *o, int c, char **argv, char *err, size_t errlen)
+/* One option, from the configuration file or the command line. */
+static int apply_option(void *ctx, int c, const char *v, char *err, size_t errlen)
 {
+    cli_options_t *o = ctx;
     switch (c) {
-    case 'H': return set_host(o, optarg, err, errlen);
-    case 'P': return set_prog(o, optarg, "--prog", err, errlen);
-    case 'r': return set_replica(o, optarg, err, errlen);
+    case 'c': return 0; /* read first (config_load) */
+    case 'H': o->fixed_target = true; return set_host(o, v, err, errlen);
+    case 'P': o->fixed_target = true; return set_prog(o, v, "--prog", err, errlen);
+    case 'r': return set_replica(o, v, err, errlen);
     case 's':
-        if (!*optarg)
+        if (!*v)
             snprintf(err, errlen, "--session needs a file name");
-        o->session_file = optarg;
-        return *optarg ? 0 : -1;
-    case 't': return set_timeout(o, optarg, err, errlen);
-    case OPT_UID: return set_uid(o, optarg, err, errlen);
+        o->session_file = v;
+        return *v ? 0 : -1;
+    case 't': return set_timeout(o, v, err, errlen);
+    case OPT_UID: return set_uid(o, v, err, errlen);
     case 'h': o->help = true; return 0;
     case 'V': o->version = true; return 0;
-    case ':': snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]); return -1;
-    default:
-        if (strncmp(argv[optind - 1], "--", 2) == 0)
-            snprintf(err, errlen, "unknown or ambiguous option '%s'", argv[optind - 1]);
-        else
-            snprintf(err, errlen, "unknown option '-%c'", optopt);
-        return -1;
+    default: snprintf(err, errlen, "unknown option"); return -1;
     }
+}
+
+/* getopt's complaint, in our words. */
+static int bad_option(int c, char **argv, char *err, size_t errlen)
+{
+    if (c == ':')
+        snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+    else if (strncmp(argv[optind - 1], "--", 2) == 0)
+        snprintf(err, errlen, "unknown or ambiguous option '%s'", argv[optind - 1]);
+    else
+        snprintf(err, errlen, "unknown option '-%c'", optopt);
+    return -1;
 }
 
 int cli_options_parse(int argc, char **argv, cli_options_t *o, char *err, size_t errlen)
 {
+    static const char optstring[] = "+:c:H:P:r:s:t:hV";
     static const struct option longopts[] = {
-        {"host", required_argument, 0, 'H'},    {"prog", required_argument, 0, 'P'},
-        {"replica", required_argument, 0, 'r'}, {"session", required_argument, 0, 's'},
-        {"timeout", required_argument, 0, 't'}, {"uid", required_argument, 0, OPT_UID},
-        {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
+        {"config", required_argument, 0, 'c'},  {"host", required_argument, 0, 'H'},
+        {"prog", required_argument, 0, 'P'},    {"replica", required_argument, 0, 'r'},
+        {"session", required_argument, 0, 's'}, {"timeout", required_argument, 0, 't'},
+        {"uid", required_argument, 0, OPT_UID}, {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     snprintf(o->target.host, sizeof o->target.host, "localhost");
     o->target.prog = RATING_FRONTEND;
     o->target.timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
-    if (from_env(o, err, errlen) < 0)
+    opterr = 0; /* our own messages, which start "rating: " */
+    if (config_load(argc, argv, optstring, longopts, 'c', "rating", apply_option, o, &o->file, err,
+                    errlen) < 0 ||
+        from_env(o, err, errlen) < 0)
         return -1;
     optind = 0; /* GNU: start over (the shell and the tests parse more than once) */
-    opterr = 0; /* our own messages, which start "rating: " */
     int c;
-    while ((c = getopt_long(argc, argv, "+:H:P:r:s:t:hV", longopts, NULL)) != -1)
-        if (one_option(o, c, argv, err, errlen) < 0)
+    while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1)
+        if ((c == ':' || c == '?' ? bad_option(c, argv, err, errlen)
+                                  : apply_option(o, c, optarg, err, errlen)) < 0)
             return -1;
     o->first = optind;
     if (o->has_replica) {
         snprintf(o->target.host, sizeof o->target.host, "%s", o->replica.host);
         o->target.prog = o->replica.prog;
         o->target.replica = true;
+    } else if (!o->fixed_target && o->file.frontends.n > 0) {
+        o->target.prog = o->file.frontends.rep[0].prog;
+        snprintf(o->target.host, sizeof o->target.host, "%s", o->file.frontends.rep[0].host);
     }
     return 0;
+}
+
+void cli_options_release(cli_options_t *o)
+{
+    config_release(&o->file);
 }

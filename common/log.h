@@ -1,12 +1,23 @@
 /*
- * log.h -- one line per event: time, level, program, message, on stderr.
+ * log.h -- one line per event: time, level, program, message.  On stderr
+ * by default; with log_use_syslog() to syslog (facility daemon), where
+ * syslog adds the time and the level becomes the priority.
  */
 #ifndef RATINGD_LOG_H
 #define RATINGD_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 
 void log_init(const char *progname, enum log_level min);
+/* Send the lines to syslog from now on (openlog with the program name). */
+void log_use_syslog(void);
+/* "debug", "info", "warn", "error" -> level.  Returns 0 or -1. */
+int log_level_parse(const char *s, enum log_level *out);
+/* "stderr" -> false, "syslog" -> true.  Returns 0 or -1. */
+int log_dest_parse(const char *s, bool *syslog);
+
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)

@@ -2,14 +2,12 @@
  * main.c -- ratingfe, the front end of ratingd: clients call it, it
  * forwards each request to a replica (frontend/forward.c) and fails over.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster.h"
+#include "daemon.h"
 #include "forward.h"
 #include "log.h"
 #include "rating.h"
@@ -19,12 +17,6 @@
 #define RATINGFE_VERSION "0.1.0"
 
 static volatile int stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static bool_t do_null(void *arg, void *res, struct svc_req *rq) { return TRUE; }
 
@@ -64,15 +56,12 @@ static const struct rpc_proc fe_procs[] = {
 };
 
 struct options {
-    uint32_t prog;
-    const char *listen;
-    const char *replicas;
-    uint32_t nreplicas;
-    uint32_t base_prog;
+    daemon_opts_t d;
+    long id;
+    uint32_t prog;   /* 0: the file's entry for id, else RATING_FRONTEND */
     long prefer;
     int timeout_ms;
     int wait_ms;
-    int verbose;
 };
 
 static void usage(FILE *f)
@@ -80,82 +69,71 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: ratingfe [options]\n"
             "The front end of the ratingd movie-rating service: clients call it, it forwards\n"
-            "each request to a replica and fails over to another.\n\n"
-            "  -p, --prog PROG          program number to register (default %#x)\n"
-            "  -l, --listen ADDR        address to bind (default 127.0.0.1)\n"
-            "  -R, --replicas SPEC      host:prog,host:prog,...  replica k is the k-th\n"
-            "  -n, --nreplicas N        without --replicas: N replicas on localhost (default 3)\n"
-            "  -b, --replica-base PROG  ... at program numbers PROG+k (default %#x)\n"
+            "each request to a replica and fails over to another.\n"
+            "Settings come from the configuration file, then the command line.\n\n"
+            "  -i, --id K               this front end's entry in the configuration file\n"
+            "                           (default 0)\n"
+            "  -p, --prog PROG          program number to register (default: the entry's,\n"
+            "                           else %#x)\n"
+            DAEMON_USAGE
             "  -P, --prefer K           replica to try first (default 0)\n"
             "  -T, --timeout MS         timeout of a call to a replica (default 2000)\n"
             "  -w, --wait MS            how long to keep trying when no replica can serve\n"
             "                           (default 5000)\n"
-            "  -v, --verbose            debug log lines\n"
             "  -h, --help, -V, --version\n\n"
             "Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up error, 2 on a usage error.\n",
             RATING_FRONTEND, RATING_REPLICA);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+static const char optstring[] = DAEMON_OPTSTRING "i:p:P:T:w:";
+static const struct option longopts[] = {
+    DAEMON_LONGOPTS,
+    {"id", required_argument, 0, 'i'},      {"prog", required_argument, 0, 'p'},
+    {"prefer", required_argument, 0, 'P'},  {"timeout", required_argument, 0, 'T'},
+    {"wait", required_argument, 0, 'w'},    {0, 0, 0, 0}};
+
+/* One option, from the configuration file or the command line. */
+static int apply_option(void *ctx, int c, const char *v, char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
+    struct options *o = ctx;
+    int rc = daemon_option(&o->d, c, v, err, errlen);
+    if (rc <= 0)
+        return rc;
+    double n;
+    switch (c) {
+    case 'i': rc = daemon_number(v, 0, VTS_MAX - 1, &n, "--id", err, errlen); o->id = (long)n; break;
+    case 'p':
+        if (rpc_parse_prog(v, &o->prog) == 0 && o->prog)
+            return 0;
+        snprintf(err, errlen, "bad program number '%s' for --prog", v);
         return -1;
-    *out = v;
-    return 0;
+    case 'P': rc = daemon_number(v, 0, VTS_MAX - 1, &n, "--prefer", err, errlen); o->prefer = (long)n; break;
+    case 'T': rc = daemon_number(v, 10, 600000, &n, "--timeout", err, errlen); o->timeout_ms = (int)n; break;
+    case 'w': rc = daemon_number(v, 0, 600000, &n, "--wait", err, errlen); o->wait_ms = (int)n; break;
+    default: snprintf(err, errlen, "unknown option"); return -1;
+    }
+    return rc;
 }
 
-static int parse_args(int argc, char **argv, struct options *o)
+/* Options, the replica list, and this front end's own entry (or NULL). */
+static int parse_args(int argc, char **argv, struct options *o, const endpoint_t **own)
 {
-    static const struct option longopts[] = {
-        {"prog", required_argument, 0, 'p'},      {"listen", required_argument, 0, 'l'},
-        {"replicas", required_argument, 0, 'R'},  {"nreplicas", required_argument, 0, 'n'},
-        {"replica-base", required_argument, 0, 'b'}, {"prefer", required_argument, 0, 'P'},
-        {"timeout", required_argument, 0, 'T'},   {"wait", required_argument, 0, 'w'},
-        {"verbose", no_argument, 0, 'v'},         {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},         {0, 0, 0, 0}};
-    long v;
-    int c;
-    while ((c = getopt_long(argc, argv, "p:l:R:n:b:P:T:w:vhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': if (rpc_parse_prog(optarg, &o->prog)) goto bad; break;
-        case 'l': o->listen = optarg; break;
-        case 'R': o->replicas = optarg; break;
-        case 'n': if (parse_long(optarg, 1, VTS_MAX, &v)) goto bad; o->nreplicas = (uint32_t)v; break;
-        case 'b': if (rpc_parse_prog(optarg, &o->base_prog)) goto bad; break;
-        case 'P': if (parse_long(optarg, 0, VTS_MAX - 1, &o->prefer)) goto bad; break;
-        case 'T': if (parse_long(optarg, 10, 600000, &v)) goto bad; o->timeout_ms = (int)v; break;
-        case 'w': if (parse_long(optarg, 0, 600000, &v)) goto bad; o->wait_ms = (int)v; break;
-        case 'v': o->verbose = 1; break;
-        case 'h': usage(stdout); exit(0);
-        case 'V': printf("ratingfe %s\n", RATINGFE_VERSION); exit(0);
-        default: usage(stderr); return -1;
-        }
-        continue;
-    bad:
-        fprintf(stderr, "ratingfe: bad value '%s' for option -%c\n", optarg, c);
+    if (daemon_parse(&o->d, argc, argv, optstring, longopts, "ratingfe", apply_option, o, usage,
+                     RATINGFE_VERSION) < 0 ||
+        daemon_finish(&o->d) < 0)
+        return -1;
+    const cluster_t *fes = &o->d.file.frontends;
+    if (fes->n > 0 && (uint32_t)o->id >= fes->n) {
+        fprintf(stderr, "ratingfe: --id %ld but the configuration lists %u front ends\n", o->id,
+                fes->n);
         return -1;
     }
-    if (optind != argc) {
-        fprintf(stderr, "ratingfe: unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
-    return 0;
-}
-
-static int make_cluster(const struct options *o, cluster_t *c)
-{
-    char err[256];
-    if (!o->replicas) {
-        cluster_default(c, "localhost", o->base_prog, o->nreplicas);
-    } else if (cluster_parse(c, o->replicas, err, sizeof err) < 0) {
-        fprintf(stderr, "ratingfe: --replicas: %s\n", err);
-        return -1;
-    }
-    if ((uint32_t)o->prefer >= c->n) {
-        fprintf(stderr, "ratingfe: --prefer %ld but only %u replicas\n", o->prefer, c->n);
+    *own = fes->n > 0 ? &fes->rep[o->id] : NULL;
+    if (!o->prog)
+        o->prog = *own ? (*own)->prog : RATING_FRONTEND;
+    if ((uint32_t)o->prefer >= o->d.cluster.n) {
+        fprintf(stderr, "ratingfe: --prefer %ld but only %u replicas\n", o->prefer,
+                o->d.cluster.n);
         return -1;
     }
     return 0;
@@ -163,34 +141,33 @@ static int make_cluster(const struct options *o, cluster_t *c)
 
 int main(int argc, char **argv)
 {
-    struct options o = {.prog = RATING_FRONTEND, .listen = "127.0.0.1", .nreplicas = 3,
-                        .base_prog = RATING_REPLICA, .timeout_ms = 2000, .wait_ms = 5000};
-    static cluster_t cluster;
-    if (parse_args(argc, argv, &o) < 0 || make_cluster(&o, &cluster) < 0)
+    static struct options o = {.d = {.name = "ratingfe", .level = LOG_LVL_INFO},
+                               .timeout_ms = 2000, .wait_ms = 5000};
+    const endpoint_t *own;
+    char listen[256], err[512];
+    if (parse_args(argc, argv, &o, &own) < 0)
         return 2;
-    log_init("frontend", o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (route_init(&cluster, (uint32_t)o.prefer, o.timeout_ms) < 0 || forward_init(o.wait_ms) < 0) {
+    if (daemon_listen_addr(&o.d, own, listen, sizeof listen) < 0)
+        return 1;
+    const cluster_t *cluster = &o.d.cluster;
+    daemon_start_logging(&o.d, "frontend");
+    daemon_signals(&stop_flag);
+    if (route_init(cluster, (uint32_t)o.prefer, o.timeout_ms) < 0 || forward_init(o.wait_ms) < 0) {
         fprintf(stderr, "ratingfe: cannot initialise\n");
         return 1;
     }
     static struct rpc_program prog = {"frontend", 0, RATING_FRONTEND_V1, fe_procs,
                                       sizeof fe_procs / sizeof fe_procs[0], true};
     prog.prog = o.prog;
-    char err[512];
-    if (rpc_listen(&prog, o.listen, 0, err, sizeof err) < 0) {
+    if (rpc_listen(&prog, listen, 0, err, sizeof err) < 0) {
         fprintf(stderr, "ratingfe: %s\n", err);
         return 1;
     }
-    log_info("front end ready for %u replicas", cluster.n);
+    log_info("front end ready for %u replicas", cluster->n);
     rpc_serve(&stop_flag, 1000, NULL, NULL);
     log_info("shutting down");
     rpc_unlisten();
     route_shutdown();
+    config_release(&o.d.file);
     return 0;
 }

@@ -6,8 +6,6 @@
  * SIGTERM, run a last gossip round, unregister.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 
 #include "auth.h"
 #include "cluster.h"
+#include "daemon.h"
 #include "handlers.h"
 #include "join.h"
 #include "log.h"
@@ -26,13 +25,11 @@
 
 #define RATINGD_VERSION "0.1.0"
 
+enum { OPT_NO_SYNC = 400 };
+
 struct options {
+    daemon_opts_t d;
     long id;
-    cluster_t cluster;
-    const char *replicas;
-    uint32_t nreplicas;
-    uint32_t base_prog;
-    const char *listen;
     const char *data_dir;
     const char *movielens;
     int gossip_ms;
@@ -41,28 +38,19 @@ struct options {
     double fail_rate;
     uint64_t seed;
     const char *key_file;
-    int no_sync;
-    int verbose;
+    bool no_sync;
 };
 
 static volatile int stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ratingd --id K [options]\n"
-            "A replica of the ratingd movie-rating service (gossip architecture).\n\n"
+            "A replica of the ratingd movie-rating service (gossip architecture).\n"
+            "Settings come from the configuration file, then the command line.\n\n"
             "  -i, --id K               this replica's index in the replica list (required)\n"
-            "  -R, --replicas SPEC      host:prog,host:prog,...  replica k is the k-th\n"
-            "  -n, --nreplicas N        without --replicas: N replicas on localhost (default 3)\n"
-            "  -b, --replica-base PROG  ... at program numbers PROG+k (default %#x)\n"
-            "  -l, --listen ADDR        address to bind (default 127.0.0.1)\n"
+            DAEMON_USAGE
             "  -d, --data-dir DIR       state directory; database DIR/replica-K.db (default var)\n"
             "  -m, --movielens DIR      data set imported on first start\n"
             "                           (default data/ml-latest-small; 'none' for empty)\n"
@@ -75,97 +63,61 @@ static void usage(FILE *f)
             "  -k, --key-file FILE      shared key authenticating replica-to-replica calls\n"
             "                           (the same file on every replica; 16 to 256 bytes)\n"
             "      --no-sync            do not fsync commits (benchmarks only: loses updates on crash)\n"
-            "  -v, --verbose            debug log lines\n"
             "  -h, --help, -V, --version\n\n"
             "Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 on a start-up error,\n"
             "2 on a usage error.\n",
             RATING_REPLICA);
 }
 
-static int parse_num(const char *s, double lo, double hi, double *out)
+static const char optstring[] = DAEMON_OPTSTRING "i:d:m:g:T:o:f:s:k:";
+static const struct option longopts[] = {
+    DAEMON_LONGOPTS,
+    {"id", required_argument, 0, 'i'},        {"data-dir", required_argument, 0, 'd'},
+    {"movielens", required_argument, 0, 'm'}, {"gossip-ms", required_argument, 0, 'g'},
+    {"timeout", required_argument, 0, 'T'},   {"overload", required_argument, 0, 'o'},
+    {"fail-rate", required_argument, 0, 'f'}, {"seed", required_argument, 0, 's'},
+    {"key-file", required_argument, 0, 'k'},  {"no-sync", no_argument, 0, OPT_NO_SYNC},
+    {0, 0, 0, 0}};
+
+/* One option, from the configuration file or the command line. */
+static int apply_option(void *ctx, int c, const char *v, char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
+    struct options *o = ctx;
+    int rc = daemon_option(&o->d, c, v, err, errlen);
+    if (rc <= 0)
+        return rc;
+    double n;
+    switch (c) {
+    case 'i': rc = daemon_number(v, 0, VTS_MAX - 1, &n, "--id", err, errlen); o->id = (long)n; break;
+    case 'd': o->data_dir = v; return 0;
+    case 'm': o->movielens = strcmp(v, "none") ? v : NULL; return 0;
+    case 'g': rc = daemon_number(v, 10, 3600000, &n, "--gossip-ms", err, errlen); o->gossip_ms = (int)n; break;
+    case 'T': rc = daemon_number(v, 10, 600000, &n, "--timeout", err, errlen); o->timeout_ms = (int)n; break;
+    case 'o': rc = daemon_number(v, 0, 1e12, &n, "--overload", err, errlen); o->overload = (uint64_t)n; break;
+    case 'f': rc = daemon_number(v, 0, 1, &n, "--fail-rate", err, errlen); o->fail_rate = n; break;
+    case 's': rc = daemon_number(v, 0, 1e18, &n, "--seed", err, errlen); o->seed = (uint64_t)n; break;
+    case 'k': o->key_file = v; return 0;
+    case OPT_NO_SYNC: o->no_sync = true; return 0;
+    default: snprintf(err, errlen, "unknown option"); return -1;
+    }
+    return rc;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    const struct option longopts[] = {
-        {"id", required_argument, 0, 'i'},          {"replicas", required_argument, 0, 'R'},
-        {"nreplicas", required_argument, 0, 'n'},   {"replica-base", required_argument, 0, 'b'},
-        {"listen", required_argument, 0, 'l'},      {"data-dir", required_argument, 0, 'd'},
-        {"movielens", required_argument, 0, 'm'},   {"gossip-ms", required_argument, 0, 'g'},
-        {"timeout", required_argument, 0, 'T'},     {"overload", required_argument, 0, 'o'},
-        {"fail-rate", required_argument, 0, 'f'},   {"seed", required_argument, 0, 's'},
-        {"key-file", required_argument, 0, 'k'},    {"no-sync", no_argument, &o->no_sync, 1},
-        {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    double v;
-    int c;
-    while ((c = getopt_long(argc, argv, "i:R:n:b:l:d:m:g:T:o:f:s:k:vhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 0: break;
-        case 'i': if (parse_num(optarg, 0, VTS_MAX - 1, &v)) goto bad; o->id = (long)v; break;
-        case 'R': o->replicas = optarg; break;
-        case 'n': if (parse_num(optarg, 1, VTS_MAX, &v)) goto bad; o->nreplicas = (uint32_t)v; break;
-        case 'b': if (rpc_parse_prog(optarg, &o->base_prog)) goto bad; break;
-        case 'l': o->listen = optarg; break;
-        case 'd': o->data_dir = optarg; break;
-        case 'm': o->movielens = strcmp(optarg, "none") ? optarg : NULL; break;
-        case 'g': if (parse_num(optarg, 10, 3600000, &v)) goto bad; o->gossip_ms = (int)v; break;
-        case 'T': if (parse_num(optarg, 10, 600000, &v)) goto bad; o->timeout_ms = (int)v; break;
-        case 'o': if (parse_num(optarg, 0, 1e12, &v)) goto bad; o->overload = (uint64_t)v; break;
-        case 'f': if (parse_num(optarg, 0, 1, &v)) goto bad; o->fail_rate = v; break;
-        case 's': if (parse_num(optarg, 0, 1e18, &v)) goto bad; o->seed = (uint64_t)v; break;
-        case 'k': o->key_file = optarg; break;
-        case 'v': o->verbose = 1; break;
-        case 'h': usage(stdout); exit(0);
-        case 'V': printf("ratingd %s\n", RATINGD_VERSION); exit(0);
-        default: usage(stderr); return -1;
-        }
-        continue;
-    bad:
-        fprintf(stderr, "ratingd: bad value '%s' for option -%c\n", optarg, c);
+    if (daemon_parse(&o->d, argc, argv, optstring, longopts, "ratingd", apply_option, o, usage,
+                     RATINGD_VERSION) < 0 ||
+        daemon_finish(&o->d) < 0)
         return -1;
-    }
-    if (optind != argc) {
-        fprintf(stderr, "ratingd: unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
     if (o->id < 0) {
         fprintf(stderr, "ratingd: --id is required\n");
         return -1;
     }
-    char err[256];
-    if (o->replicas) {
-        if (cluster_parse(&o->cluster, o->replicas, err, sizeof err) < 0) {
-            fprintf(stderr, "ratingd: --replicas: %s\n", err);
-            return -1;
-        }
-    } else {
-        cluster_default(&o->cluster, "localhost", o->base_prog, o->nreplicas);
-    }
-    if ((uint32_t)o->id >= o->cluster.n) {
-        fprintf(stderr, "ratingd: --id %ld but only %u replicas\n", o->id, o->cluster.n);
+    if ((uint32_t)o->id >= o->d.cluster.n) {
+        fprintf(stderr, "ratingd: --id %ld but only %u replicas\n", o->id, o->d.cluster.n);
         return -1;
     }
     return 0;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns at once */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 }
 
 static int make_dir(const char *dir)
@@ -182,7 +134,7 @@ static int fill_new_store(state_t *st, const struct options *o, char *err, size_
 {
     if (!state_is_new(st))
         return 0;
-    int joined = join_cluster(st, &o->cluster, o->timeout_ms, err, errlen);
+    int joined = join_cluster(st, &o->d.cluster, o->timeout_ms, err, errlen);
     if (joined != 0 || !o->movielens)
         return joined < 0 ? -1 : 0;
     return state_import(st, o->movielens, isatty(2), err, errlen);
@@ -190,27 +142,31 @@ static int fill_new_store(state_t *st, const struct options *o, char *err, size_
 
 int main(int argc, char **argv)
 {
-    struct options o = {.id = -1, .nreplicas = 3, .base_prog = RATING_REPLICA,
-                        .listen = "127.0.0.1", .data_dir = "var",
-                        .movielens = "data/ml-latest-small", .gossip_ms = 1000,
-                        .timeout_ms = 1000, .overload = 100, .seed = 1};
+    /* static: the configuration's text stays reachable until exit */
+    static struct options o = {.d = {.name = "ratingd", .level = LOG_LVL_INFO}, .id = -1,
+                        .data_dir = "var", .movielens = "data/ml-latest-small",
+                        .gossip_ms = 1000, .timeout_ms = 1000, .overload = 100, .seed = 1};
     if (parse_args(argc, argv, &o) < 0)
         return 2;
-    char name[32], db[4096], err[512];
+    char name[32], db[4096], err[512], listen[256];
+    const cluster_t *cluster = &o.d.cluster;
+    if (daemon_listen_addr(&o.d, o.d.cluster_from_file ? &cluster->rep[o.id] : NULL, listen,
+                           sizeof listen) < 0)
+        return 1;
     snprintf(name, sizeof name, "replica%ld", o.id);
-    log_init(name, o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-    install_signals();
+    daemon_start_logging(&o.d, name);
+    daemon_signals(&stop_flag);
     if (make_dir(o.data_dir) < 0)
         return 1;
     if (o.key_file && auth_load_key(o.key_file, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
         return 1;
     }
-    if (!o.key_file && o.cluster.n > 1)
+    if (!o.key_file && cluster->n > 1)
         log_warn("no --key-file: gossip between replicas is not authenticated");
     snprintf(db, sizeof db, "%s/replica-%ld.db", o.data_dir, o.id);
 
-    struct state_config cfg = {.id = (uint32_t)o.id, .n = o.cluster.n, .db_path = db,
+    struct state_config cfg = {.id = (uint32_t)o.id, .n = cluster->n, .db_path = db,
                                .no_sync = o.no_sync, .overload = o.overload,
                                .fail_rate = o.fail_rate, .seed = o.seed};
     static state_t st;
@@ -218,26 +174,29 @@ int main(int argc, char **argv)
         fprintf(stderr, "ratingd: %s\n", err);
         return 1;
     }
-    uint32_t prog = o.cluster.rep[o.id].prog;
-    if (rpc_listen(replica_program(&st, prog), o.listen, 0, err, sizeof err) < 0) {
+    uint32_t prog = cluster->rep[o.id].prog;
+    if (rpc_listen(replica_program(&st, prog), listen, 0, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
         state_close(&st);
         return 1;
     }
-    struct peers_config pc = {&o.cluster, (uint32_t)o.id, o.gossip_ms, o.timeout_ms};
+    struct peers_config pc = {cluster, (uint32_t)o.id, o.gossip_ms, o.timeout_ms};
     if (peers_start(&st, &pc) < 0) {
         fprintf(stderr, "ratingd: cannot start the gossip thread\n");
         rpc_unlisten();
         state_close(&st);
         return 1;
     }
-    log_info("replica %ld of %u ready: %s, gossip every %d ms", o.id, o.cluster.n, db,
+    log_info("replica %ld of %u ready: %s, gossip every %d ms", o.id, cluster->n, db,
              o.gossip_ms);
     rpc_serve(&stop_flag, 1000, NULL, NULL);
+    /* rpc_serve has stopped accepting and finished the calls in flight;
+     * the last gossip round goes out before we disappear from rpcbind. */
     log_info("shutting down");
-    rpc_unlisten();
     peers_stop();
+    rpc_unlisten();
     state_close(&st);
     auth_forget_key();
+    config_release(&o.d.file);
     return 0;
 }

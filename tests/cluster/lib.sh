@@ -52,6 +52,8 @@
 # Variables: CL_KEEP=1 (keep $T), BIN, CL_RUN_DIR and CL_RUN_ID (set by run.sh).
 
 set -u -o pipefail
+# No configuration file: an installed ratingd.conf must not change what the tests start.
+export RATING_CONFIG=
 
 CL_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CL_ROOT=$(cd "$CL_HERE/../.." && pwd)

@@ -77,6 +77,8 @@ CLIENT_MS=${CLIENT_MS:-8000}          # the client's own RPC deadline (-t)
 
 T=$(mktemp -d "/tmp/ratingd-e2e-$TEST_NAME.XXXXXX")
 E2E_TAG_VALUE="${E2E_RUN_TAG:-ratingd-e2e-$$}/$TEST_NAME"
+# No configuration file: an installed ratingd.conf must not change what the tests start.
+export RATING_CONFIG=
 export E2E_PROC_TAG="$E2E_TAG_VALUE"     # bash's own environ lacks it, its children have it
 
 declare -a E2E_PIDS=()       # every server pid we started (for cleanup)

@@ -280,6 +280,7 @@ static void test_options_defaults_and_values(void **state)
     unsetenv("RATING_HOST");
     unsetenv("RATING_PROG");
     unsetenv("RATING_SESSION");
+    setenv("RATING_CONFIG", "", 1); /* not the machine's installed file */
     char *none[] = {"rating", "movie", "1"};
     assert_int_equal(opts(&o, err, ARGC(none), none), 0);
     assert_string_equal(o.target.host, "localhost");
