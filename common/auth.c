@@ -47,34 +47,41 @@ void auth_forget_key(void)
     key_len = 0;
 }
 
-/* MAC of msg as it is now (its mac field must be empty). */
-static int compute(xdrproc_t proc, void *msg, unsigned char out[AUTH_MAC_LEN])
+/* MAC of LABEL 0x00 DIR || bind || XDR(msg) as msg is now (its mac field
+ * must be empty). */
+static int compute(const char *label, char dir, const char *bind, size_t bind_len,
+                   xdrproc_t proc, void *msg, unsigned char out[AUTH_MAC_LEN])
 {
+    size_t llen = strlen(label), head = llen + 2 + bind_len;
     u_long size = xdr_sizeof(proc, msg);
-    char *buf = malloc(size ? size : 1);
+    char *buf = malloc(head + size);
     if (!buf)
         return -1;
+    memcpy(buf, label, llen);
+    buf[llen] = '\0';
+    buf[llen + 1] = dir;
+    if (bind_len)
+        memcpy(buf + llen + 2, bind, bind_len);
     XDR x;
-    xdrmem_create(&x, buf, (u_int)size, XDR_ENCODE);
+    xdrmem_create(&x, buf + head, (u_int)size, XDR_ENCODE);
     int rc = -1;
     unsigned int outlen = 0;
-    if (proc(&x, msg, 0) &&
-        HMAC(EVP_sha256(), key, (int)key_len, (unsigned char *)buf, xdr_getpos(&x), out, &outlen))
+    if (proc(&x, msg, 0) && HMAC(EVP_sha256(), key, (int)key_len, (unsigned char *)buf,
+                                 head + xdr_getpos(&x), out, &outlen))
         rc = outlen == AUTH_MAC_LEN ? 0 : -1;
     xdr_destroy(&x);
     free(buf);
     return rc;
 }
 
-int auth_sign(xdrproc_t proc, void *msg, u_int *mac_len, char **mac_val)
+static int sign(const char *label, char dir, const char *bind, size_t bind_len, xdrproc_t proc,
+                void *msg, u_int *mac_len, char **mac_val)
 {
-    if (!auth_enabled())
-        return 0;
     free(*mac_val);
     *mac_val = NULL;
     *mac_len = 0;
     unsigned char mac[AUTH_MAC_LEN];
-    if (compute(proc, msg, mac) < 0)
+    if (compute(label, dir, bind, bind_len, proc, msg, mac) < 0)
         return -1;
     *mac_val = malloc(AUTH_MAC_LEN);
     if (!*mac_val)
@@ -84,18 +91,49 @@ int auth_sign(xdrproc_t proc, void *msg, u_int *mac_len, char **mac_val)
     return 0;
 }
 
-bool auth_verify(xdrproc_t proc, void *msg, u_int *mac_len, char **mac_val)
+/* The MAC is taken out of msg while the rest is encoded, then put back. */
+static bool verify(const char *label, char dir, const char *bind, size_t bind_len,
+                   xdrproc_t proc, void *msg, u_int *mac_len, char **mac_val)
 {
-    if (!auth_enabled())
-        return true;
     if (*mac_len != AUTH_MAC_LEN || !*mac_val)
         return false;
     char *given = *mac_val;
     unsigned char want[AUTH_MAC_LEN];
     *mac_val = NULL;
     *mac_len = 0;
-    int rc = compute(proc, msg, want);
+    int rc = compute(label, dir, bind, bind_len, proc, msg, want);
     *mac_val = given;
     *mac_len = AUTH_MAC_LEN;
     return rc == 0 && CRYPTO_memcmp(want, given, AUTH_MAC_LEN) == 0;
+}
+
+int auth_sign_call(const char *label, xdrproc_t proc, void *msg, u_int *mac_len, char **mac_val)
+{
+    return auth_enabled() ? sign(label, 'C', NULL, 0, proc, msg, mac_len, mac_val) : 0;
+}
+
+bool auth_verify_call(const char *label, xdrproc_t proc, void *msg, u_int *mac_len,
+                      char **mac_val)
+{
+    return !auth_enabled() || verify(label, 'C', NULL, 0, proc, msg, mac_len, mac_val);
+}
+
+int auth_sign_reply(const char *label, u_int call_len, const char *call_mac, xdrproc_t proc,
+                    void *msg, u_int *mac_len, char **mac_val)
+{
+    if (!auth_enabled())
+        return 0;
+    if (call_len != AUTH_MAC_LEN || !call_mac)
+        return -1;
+    return sign(label, 'R', call_mac, AUTH_MAC_LEN, proc, msg, mac_len, mac_val);
+}
+
+bool auth_verify_reply(const char *label, u_int call_len, const char *call_mac, xdrproc_t proc,
+                       void *msg, u_int *mac_len, char **mac_val)
+{
+    if (!auth_enabled())
+        return true;
+    if (call_len != AUTH_MAC_LEN || !call_mac)
+        return false;
+    return verify(label, 'R', call_mac, AUTH_MAC_LEN, proc, msg, mac_len, mac_val);
 }

@@ -194,7 +194,7 @@ static void xdr_seeds(void)
     rt_status_list sl = {3, sr};
     xdr_seed("status_list", T_SL, X(xdr_rt_status_list), &sl);
 
-    rt_snap_res snr = {RT_OK, FALSE, {.part = SNAP_BEGIN}};
+    rt_snap_res snr = {RT_OK, FALSE, {.part = SNAP_BEGIN}, {0, NULL}};
     rt_vts table[3] = {{3, ts3}, {3, zero3}, {3, ts_big}};
     snr.rows.rt_snap_rows_u.header =
         (rt_snap_header){42, {3, ts3}, {3, ts3}, {3, table}, 103, 22, 3, 0xfeedULL};

@@ -39,10 +39,10 @@ static bool_t do_submit(void *arg, void *res, struct svc_req *rq)
 }
 
 /* Replica-to-replica calls are checked before anything is applied. */
-static bool refuse_unsigned(xdrproc_t proc, void *arg, u_int *mac_len, char **mac_val,
-                            uint32_t from, const char *what)
+static bool refuse_unsigned(const char *label, xdrproc_t proc, void *arg, u_int *mac_len,
+                            char **mac_val, uint32_t from, const char *what)
 {
-    if (auth_verify(proc, arg, mac_len, mac_val))
+    if (auth_verify_call(label, proc, arg, mac_len, mac_val))
         return false;
     log_warn("refused %s claiming to be from replica %u: missing or wrong authenticator "
              "(not a peer, or another key file)", what, from);
@@ -53,13 +53,15 @@ static bool_t do_gossip(void *arg, void *res, struct svc_req *rq)
 {
     rt_gossip_args *a = arg;
     rt_gossip_res *r = res;
-    if (refuse_unsigned((xdrproc_t)xdr_rt_gossip_args, a, &a->mac.mac_len, &a->mac.mac_val,
-                        a->from, "GOSSIP")) {
+    if (refuse_unsigned(AUTH_GOSSIP, (xdrproc_t)xdr_rt_gossip_args, a, &a->mac.mac_len,
+                        &a->mac.mac_val, a->from, "GOSSIP")) {
         r->status = RT_DENIED;
         return TRUE;
     }
     state_gossip_in(served_state, a, r);
-    auth_sign((xdrproc_t)xdr_rt_gossip_res, r, &r->mac.mac_len, &r->mac.mac_val);
+    /* Unsigned (the caller ignores it) only if there is no memory for the MAC. */
+    auth_sign_reply(AUTH_GOSSIP, a->mac.mac_len, a->mac.mac_val, (xdrproc_t)xdr_rt_gossip_res, r,
+                    &r->mac.mac_len, &r->mac.mac_val);
     return TRUE;
 }
 
@@ -67,13 +69,17 @@ static bool_t do_snapshot(void *arg, void *res, struct svc_req *rq)
 {
     rt_snap_args *a = arg;
     rt_snap_res *r = res;
-    if (refuse_unsigned((xdrproc_t)xdr_rt_snap_args, a, &a->mac.mac_len, &a->mac.mac_val,
-                        a->from, "SNAPSHOT")) {
+    if (refuse_unsigned(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_snap_args, a, &a->mac.mac_len,
+                        &a->mac.mac_val, a->from, "SNAPSHOT")) {
         r->status = RT_DENIED;
         r->rows.part = SNAP_END;
         return TRUE;
     }
     snapshot_serve(served_state, a, r);
+    /* The rows are the peer's database: the joining replica takes them only
+     * with this MAC, which also ties them to this call's session and cursor. */
+    auth_sign_reply(AUTH_SNAPSHOT, a->mac.mac_len, a->mac.mac_val, (xdrproc_t)xdr_rt_snap_res, r,
+                    &r->mac.mac_len, &r->mac.mac_val);
     return TRUE;
 }
 

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "log.h"
 #include "rpcutil.h"
+#include "validate.h"
 
 /* Pick the peer that knows most of our own updates (then the most in
  * all).  Returns its index, or -1 if no reachable peer has any state. */
@@ -52,17 +53,31 @@ struct transfer {
     vts_t value_ts;
 };
 
-/* One page of `part` after (a, b) into res; the caller frees it. */
+/* One page of `part` after (a, b) into res; the caller frees it.  Returns
+ * 0, -1 (no answer, or a status other than RT_OK), or -2 (an answer
+ * without a valid authenticator). */
 static int fetch(struct transfer *t, rt_snap_part part, uint64_t a, uint64_t b, rt_snap_res *res)
 {
     rt_snap_args args = {t->s->cfg.id, t->session, part, a, b, {0, NULL}};
     memset(res, 0, sizeof *res);
-    if (auth_sign((xdrproc_t)xdr_rt_snap_args, &args, &args.mac.mac_len, &args.mac.mac_val))
+    if (auth_sign_call(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_snap_args, &args, &args.mac.mac_len,
+                       &args.mac.mac_val))
         return -1;
     enum clnt_stat cs = rp_snapshot_1(args, res, t->cl);
+    /* Rows we install must come from a replica with the key, in answer to
+     * this very call (not a recorded page of another session or cursor). */
+    bool authentic = cs == RPC_SUCCESS &&
+                     auth_verify_reply(AUTH_SNAPSHOT, args.mac.mac_len, args.mac.mac_val,
+                                       (xdrproc_t)xdr_rt_snap_res, res, &res->mac.mac_len,
+                                       &res->mac.mac_val);
     free(args.mac.mac_val);
     if (cs != RPC_SUCCESS || res->status != RT_OK || res->rows.part != part)
         return -1;
+    if (!authentic) {
+        log_warn("snapshot: replica answered without a valid authenticator (another key "
+                 "file?): not installed");
+        return -2;
+    }
     return 0;
 }
 
@@ -191,8 +206,19 @@ static int transfer_from(state_t *s, const endpoint_t *ep, uint32_t src, int tim
         return -1;
     rt_snap_res head;
     int rc = -1;
-    if (fetch(&t, SNAP_BEGIN, 0, 0, &head) < 0) {
-        snprintf(err, errlen, "replica %u refused the snapshot (status %d)", src, head.status);
+    int got = fetch(&t, SNAP_BEGIN, 0, 0, &head);
+    if (got < 0) {
+        if (got == -2)
+            snprintf(err, errlen, "replica %u's snapshot has no valid authenticator (another "
+                     "key file?)", src);
+        else if (head.status == RT_DENIED)
+            snprintf(err, errlen, "replica %u refused the snapshot: not authenticated (another "
+                     "key file?)", src);
+        else if (head.status == RT_OK) /* no reply, or not the part asked for */
+            snprintf(err, errlen, "replica %u did not answer the snapshot call", src);
+        else
+            snprintf(err, errlen, "replica %u refused the snapshot (%s)", src,
+                     status_text(head.status));
         release(&head);
         clnt_destroy(t.cl);
         return -1;

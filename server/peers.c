@@ -86,11 +86,17 @@ static int gossip_once(uint32_t k)
         return -1;
     }
     bool sent_more = args.more;
-    if (auth_sign((xdrproc_t)xdr_rt_gossip_args, &args, &args.mac.mac_len, &args.mac.mac_val)) {
+    if (auth_sign_call(AUTH_GOSSIP, (xdrproc_t)xdr_rt_gossip_args, &args, &args.mac.mac_len,
+                       &args.mac.mac_val)) {
         xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
         return -1;
     }
     enum clnt_stat cs = rp_gossip_1(args, &res, p->clnt);
+    /* The reply's MAC covers this call's: keep it until the reply is checked. */
+    char call_mac[AUTH_MAC_LEN];
+    u_int call_mac_len = args.mac.mac_len == AUTH_MAC_LEN ? AUTH_MAC_LEN : 0;
+    if (call_mac_len)
+        memcpy(call_mac, args.mac.mac_val, AUTH_MAC_LEN);
     xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
     if (cs != RPC_SUCCESS) {
         peer_failed(k, clnt_sperrno(cs));
@@ -102,8 +108,9 @@ static int gossip_once(uint32_t k)
         log_warn("peer %u refused gossip: %s", k,
                  res.status == RT_DENIED ? "not authenticated (another key file?)" : "error");
         rc = -1;
-    } else if (!auth_verify((xdrproc_t)xdr_rt_gossip_res, &res, &res.mac.mac_len,
-                            &res.mac.mac_val)) {
+    } else if (!auth_verify_reply(AUTH_GOSSIP, call_mac_len, call_mac,
+                                  (xdrproc_t)xdr_rt_gossip_res, &res, &res.mac.mac_len,
+                                  &res.mac.mac_val)) {
         log_warn("peer %u answered gossip without a valid authenticator: ignored", k);
         rc = -1;
     } else if (state_gossip_reply(g.state, k, &res) < 0) {
@@ -182,6 +189,7 @@ void peers_stop(void)
     pthread_join(g.thread, NULL);
     /* A last round so updates accepted just before shutdown leave now
      * (peers known to be down are skipped: shutdown must not hang). */
+    log_info("last gossip round before shutdown");
     gossip_round();
     for (uint32_t k = 0; k < g.cfg.cluster->n; k++)
         if (g.peer[k].clnt) {

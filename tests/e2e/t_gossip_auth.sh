@@ -45,8 +45,12 @@ KEY="the key of this test cluster, 42"   # good.key without its newline (auth.c 
 u32() { printf '%08x' "$1"; }
 u64() { printf '%016x' "$1"; }
 unhex() { local h=$1 e=""; while [[ -n $h ]]; do e+="\\x${h:0:2}"; h=${h:2}; done; printf '%b' "$e"; }
-# hmac KEY HEX: HMAC-SHA256 of the bytes, in hex.
-hmac() { unhex "$2" | openssl dgst -sha256 -mac HMAC -macopt "key:$1" -binary | od -An -v -tx1 | tr -d ' \n'; }
+# hmac KEY HEX: the MAC of a GOSSIP call (common/auth.h): HMAC-SHA256 of "RP_GOSSIP", a zero
+# byte, "C" and the bytes; in hex.
+hmac() {
+    { printf 'RP_GOSSIP\0C'; unhex "$2"; } | openssl dgst -sha256 -mac HMAC -macopt "key:$1" -binary |
+        od -An -v -tx1 | tr -d ' \n'
+}
 port_of() { rpcinfo -p 127.0.0.1 | awk -v p="$1" '$1 == p && $3 == "tcp" { print $4; exit }'; }
 
 get_status 0 || fail "status of replica 0"
