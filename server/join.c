@@ -122,7 +122,8 @@ static int install_executed(struct transfer *t, const rt_snap_rows *rows, uint64
     for (u_int i = 0; i < rows->rt_snap_rows_u.executed.executed_len; i++) {
         const rt_snap_exec *e = &rows->rt_snap_rows_u.executed.executed_val[i];
         snap_exec_t se = {{e->uid.origin, e->uid.seq}, {0}, e->movie};
-        if (vts_from_xdr(&se.ts, &e->ts) != RT_OK || store_put_executed(t->s->store, &se) < 0)
+        if (vts_from_xdr(&se.ts, &e->ts) != RT_OK || se.ts.n > t->s->cfg.n ||
+            store_put_executed(t->s->store, &se) < 0)
             return -1;
         *a = e->uid.origin;
         *b = e->uid.seq;
@@ -135,7 +136,7 @@ static int install_log(struct transfer *t, const rt_snap_rows *rows, uint64_t *a
     for (u_int i = 0; i < rows->rt_snap_rows_u.log.log_len; i++) {
         urec_t r;
         if (urec_from_xdr(&r, &rows->rt_snap_rows_u.log.log_val[i]) != RT_OK ||
-            r.origin >= t->s->cfg.n)
+            r.origin >= t->s->cfg.n || r.ts.n > t->s->cfg.n || r.prev.n > t->s->cfg.n)
             return -1;
         r.ts.n = r.prev.n = t->s->cfg.n;
         r.applied = vts_le(&r.ts, &t->value_ts);
@@ -182,11 +183,14 @@ static int install_header(struct transfer *t, const rt_snap_header *h, uint32_t 
     uint32_t n = t->s->cfg.n;
     vts_t rts, table[VTS_MAX];
     store_counts_t c = {h->nratings, h->nmovies, h->executed, h->digest};
-    if (vts_from_xdr(&rts, &h->replica_ts) != RT_OK ||
-        vts_from_xdr(&t->value_ts, &h->value_ts) != RT_OK || h->table.table_len != n)
+    /* Timestamps longer than our cluster come from a peer configured with
+     * another cluster: refused, not cut short. */
+    if (vts_from_xdr(&rts, &h->replica_ts) != RT_OK || rts.n > n ||
+        vts_from_xdr(&t->value_ts, &h->value_ts) != RT_OK || t->value_ts.n > n ||
+        h->table.table_len != n)
         return -1;
     for (uint32_t k = 0; k < n; k++)
-        if (vts_from_xdr(&table[k], &h->table.table_val[k]) != RT_OK)
+        if (vts_from_xdr(&table[k], &h->table.table_val[k]) != RT_OK || table[k].n > n)
             return -1;
     rts.n = t->value_ts.n = n;
     table[src] = rts;
