@@ -6,7 +6,8 @@
 # the connection, is still running, and still serves clients; at the end no state changed
 # (digests and timestamps as before).  Also: 100 connections with huge length prefixes or an
 # unsent 8 MiB fragment do not grow a server's memory, and 200 idle connections do not stop
-# it serving others.  docs/security.md lists the cases and answers.
+# it serving others.  Every server listens on 127.0.0.1 only (the default).  docs/security.md
+# lists the cases and answers.
 . "$(dirname "$0")/lib.sh"
 shopt -s extglob
 
@@ -97,6 +98,14 @@ expect_no_reply() {
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
+# listen_addrs PORT: the local addresses of the listening TCP sockets on PORT, from
+# /proc/net/tcp{,6} (hex, as the kernel prints them: 0100007F is 127.0.0.1).
+listen_addrs() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v p="$hex" '$4 == "0A" { split($2, a, ":"); if (a[2] == p) print a[1] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u | tr '\n' ' '
+}
+
 # ---- the cases, at one server ------------------------------------------------------------
 
 # attack NAME PROG PID LOG KIND (KIND: replica K, or fe)
@@ -106,6 +115,10 @@ attack() {
     PORT=$(port_of "$PROG")
     [[ -n $PORT ]] || fail "no tcp port registered for $NAME (program $PROG)"
     note "---- $NAME: program $PROG, port $PORT, pid $PID"
+    # Bound to loopback only, as configured by default (not the wildcard address).
+    local addrs
+    addrs=$(listen_addrs "$PORT")
+    [[ $addrs == "0100007F " ]] || fail "$NAME listens on port $PORT at '$addrs', expected 127.0.0.1 only (0100007F)"
 
     # Garbage.
     raw raw "$(printf 'GET / HTTP/1.0\r\n\r\n' | hexof)"
