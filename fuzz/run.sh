@@ -15,8 +15,8 @@ set -uo pipefail
 B=$1 S=$2
 shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# Fast unwinding: sanitize.c asks for the slow one (for libtirpc's leak suppressions in the
-# servers), which would cost the fuzzers most of their speed.  Its suppressions stay.
+# Fast unwinding: sanitize.c asks for the slow one (full stacks through libtirpc, which has no
+# frame pointers, in the servers' reports), which would cost the fuzzers most of their speed.
 export ASAN_OPTIONS="fast_unwind_on_malloc=1:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
