@@ -1,7 +1,9 @@
 /* args.c -- parse and check a command's arguments. */
 #include "args.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "validate.h"
@@ -72,6 +74,29 @@ static int check_op(const cli_cmd_t *c, char *err, size_t len)
 
 static int parse_none(char *const a[], int n, cli_cmd_t *c, char *err, size_t len)
 {
+    return 0;
+}
+
+/* status [--watch [SECONDS]] */
+static int parse_status(char *const a[], int n, cli_cmd_t *c, char *err, size_t len)
+{
+    if (n == 0)
+        return 0;
+    if (strcmp(a[0], "--watch") != 0 && strcmp(a[0], "-w") != 0) {
+        snprintf(err, len, "status takes --watch [SECONDS], not '%s'", a[0]);
+        return -1;
+    }
+    double secs = 2;
+    char *end = NULL;
+    if (n > 1) {
+        errno = 0;
+        secs = strtod(a[1], &end);
+        if (errno || end == a[1] || *end || !(secs >= 0.1 && secs <= 3600)) {
+            snprintf(err, len, "--watch SECONDS: give 0.1 to 3600 (got '%s')", a[1]);
+            return -1;
+        }
+    }
+    c->watch_ms = (int)(secs * 1000 + 0.5);
     return 0;
 }
 
@@ -154,7 +179,7 @@ static const struct cmd_def defs[] = {
     {"update", CMD_UPDATE, 3, 3, "update USER MOVIE RATING", parse_rate},
     {"delete", CMD_DELETE, 2, 2, "delete USER MOVIE", parse_delete},
     {"add-movie", CMD_ADD_MOVIE, 3, 4, "add-movie USER RATING TITLE [GENRES]", parse_add},
-    {"status", CMD_STATUS, 0, 0, "status", parse_none},
+    {"status", CMD_STATUS, 0, 2, "status [--watch [SECONDS]]", parse_status},
     {"shell", CMD_SHELL, 0, 0, "shell", parse_none},
 };
 

@@ -49,6 +49,7 @@ typedef struct cli_cmd {
     uint32_t movie;                   /* CMD_MOVIE, CMD_GET */
     char pattern[RT_MAX_TITLE + 1];   /* CMD_SEARCH */
     op_t op;                          /* CMD_RATE, CMD_UPDATE, CMD_DELETE, CMD_ADD_MOVIE */
+    int watch_ms;                     /* CMD_STATUS --watch: refresh interval (0: once) */
 } cli_cmd_t;
 
 /* Where requests go: the front end (FE_*), or one replica (RP_*). */

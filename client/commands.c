@@ -1,9 +1,13 @@
 /* commands.c -- one function per command. */
 #include "commands.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "conn.h"
@@ -241,7 +245,7 @@ static int run_add_movie(cli_session_t *s, const cli_cmd_t *c)
 
 /* ---- status ------------------------------------------------------------------ */
 
-static int run_status(cli_session_t *s, const cli_cmd_t *c)
+static int status_once(cli_session_t *s)
 {
     rt_status_list list;
     int rc = CLI_UNAVAILABLE;
@@ -251,6 +255,48 @@ static int run_status(cli_session_t *s, const cli_cmd_t *c)
     }
     xdr_free(RPC_XDR(xdr_rt_status_list), (char *)&list);
     return rc;
+}
+
+static volatile sig_atomic_t watch_stop;
+static void on_watch_signal(int sig) { (void)sig; watch_stop = 1; }
+
+/* status --watch: the table again every interval, on a cleared screen when
+ * stdout is a terminal, until SIGINT or SIGTERM (then exit 0).  A service
+ * that cannot be reached is reported and asked again next time. */
+static int status_watch(cli_session_t *s, int interval_ms)
+{
+    struct sigaction sa = {.sa_handler = on_watch_signal}, old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    bool tty = isatty(STDOUT_FILENO);
+    while (!watch_stop) {
+        char when[32];
+        time_t now = time(NULL);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
+        printf("%s%s, every %.1f s (Ctrl-C to stop)\n", tty ? "\033[H\033[2J" : "", when,
+               interval_ms / 1000.0);
+        status_once(s);
+        if (!tty)
+            putchar('\n');
+        fflush(stdout);
+        struct timespec ts = {interval_ms / 1000, (long)(interval_ms % 1000) * 1000000L};
+        while (!watch_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return CLI_OK;
+}
+
+static int run_status(cli_session_t *s, const cli_cmd_t *c)
+{
+    if (!c->watch_ms)
+        return status_once(s);
+    if (s->shell) {
+        cli_error("status --watch runs as a command of its own, not in the shell");
+        return CLI_USAGE;
+    }
+    return status_watch(s, c->watch_ms);
 }
 
 int cli_run(cli_session_t *s, const cli_cmd_t *cmd)

@@ -97,13 +97,36 @@ void cli_print_ok(FILE *f, uint32_t replica, const rt_vts *ts)
 
 /* ---- the status table ----------------------------------------------- */
 
-enum { NCOL = 10, CELL = VTS_MAX * 22 + 4 };
+enum { NCOL = 11, CELL = VTS_MAX * 22 + 4 };
 
-static const char *const header[NCOL] = {"replica", "state",   "replica_ts", "value_ts",
-                                         "log",     "pending", "executed",   "ratings",
-                                         "movies",  "digest"};
+static const char *const header[NCOL] = {"replica", "state",    "replica_ts", "value_ts",
+                                         "behind",  "log",      "pending",    "executed",
+                                         "ratings", "movies",   "digest"};
 
-static void row_cells(const rt_status_res *r, char c[NCOL][CELL])
+/* Everything any reachable replica has accepted: the merge of their
+ * replica timestamps.  A replica is behind by the updates in it that its
+ * value does not reflect yet. */
+static void known_everywhere(const rt_status_res *rows, size_t n, uint64_t known[VTS_MAX])
+{
+    memset(known, 0, VTS_MAX * sizeof *known);
+    for (size_t r = 0; r < n; r++)
+        for (u_int i = 0; rows[r].state != ST_UNREACHABLE && i < rows[r].replica_ts.rt_vts_len &&
+                          i < VTS_MAX; i++)
+            if (rows[r].replica_ts.rt_vts_val[i] > known[i])
+                known[i] = rows[r].replica_ts.rt_vts_val[i];
+}
+
+static uint64_t behind(const rt_status_res *r, const uint64_t known[VTS_MAX])
+{
+    uint64_t missing = 0;
+    for (u_int i = 0; i < VTS_MAX; i++) {
+        uint64_t have = i < r->value_ts.rt_vts_len ? r->value_ts.rt_vts_val[i] : 0;
+        missing += known[i] > have ? known[i] - have : 0;
+    }
+    return missing;
+}
+
+static void row_cells(const rt_status_res *r, const uint64_t known[VTS_MAX], char c[NCOL][CELL])
 {
     snprintf(c[0], CELL, "%u", r->replica);
     snprintf(c[1], CELL, "%s", cli_state_text(r->state));
@@ -114,12 +137,13 @@ static void row_cells(const rt_status_res *r, char c[NCOL][CELL])
     }
     cli_format_vts(&r->replica_ts, c[2], CELL);
     cli_format_vts(&r->value_ts, c[3], CELL);
-    snprintf(c[4], CELL, "%u", r->log_len);
-    snprintf(c[5], CELL, "%u", r->pending);
-    snprintf(c[6], CELL, "%" PRIu64, (uint64_t)r->executed);
-    snprintf(c[7], CELL, "%" PRIu64, (uint64_t)r->nratings);
-    snprintf(c[8], CELL, "%u", r->nmovies);
-    snprintf(c[9], CELL, "%016" PRIx64, (uint64_t)r->digest);
+    snprintf(c[4], CELL, "%" PRIu64, behind(r, known));
+    snprintf(c[5], CELL, "%u", r->log_len);
+    snprintf(c[6], CELL, "%u", r->pending);
+    snprintf(c[7], CELL, "%" PRIu64, (uint64_t)r->executed);
+    snprintf(c[8], CELL, "%" PRIu64, (uint64_t)r->nratings);
+    snprintf(c[9], CELL, "%u", r->nmovies);
+    snprintf(c[10], CELL, "%016" PRIx64, (uint64_t)r->digest);
 }
 
 static void print_row(FILE *f, const char *const cells[NCOL], const size_t width[NCOL])
@@ -134,17 +158,19 @@ void cli_print_status(FILE *f, const rt_status_res *rows, size_t n)
     char c[NCOL][CELL];
     const char *cells[NCOL];
     size_t width[NCOL];
+    uint64_t known[VTS_MAX];
+    known_everywhere(rows, n, known);
     for (int i = 0; i < NCOL; i++)
         width[i] = strlen(header[i]);
     for (size_t r = 0; r < n; r++) {
-        row_cells(&rows[r], c);
+        row_cells(&rows[r], known, c);
         for (int i = 0; i < NCOL; i++)
             if (strlen(c[i]) > width[i])
                 width[i] = strlen(c[i]);
     }
     print_row(f, header, width);
     for (size_t r = 0; r < n; r++) {
-        row_cells(&rows[r], c);
+        row_cells(&rows[r], known, c);
         for (int i = 0; i < NCOL; i++)
             cells[i] = c[i];
         print_row(f, cells, width);

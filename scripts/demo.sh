@@ -239,7 +239,7 @@ show "$RATING" status
 
 # converged: every replica active with one digest and one value timestamp.
 converged() {
-    "$RATING" status 2>/dev/null | awk 'NR > 1 { n++; if ($2 != "active") bad = 1; d[$10]; v[$4] }
+    "$RATING" status 2>/dev/null | awk 'NR > 1 { n++; if ($2 != "active") bad = 1; d[$NF]; v[$4] }
         END { c = 0; for (k in d) c++; w = 0; for (k in v) w++; exit !(n > 0 && !bad && c == 1 && w == 1) }'
 }
 say "Gossip spreads everything: waiting until every replica has the same data"

@@ -111,6 +111,12 @@ static void test_parse_queries(void **state)
     char *status[] = {"status"}, *shell[] = {"shell"};
     assert_int_equal(parse(&c, 1, status), 0);
     assert_int_equal(c.kind, CMD_STATUS);
+    assert_int_equal(c.watch_ms, 0);
+    char *watch[] = {"status", "--watch"}, *watch_half[] = {"status", "-w", "0.5"};
+    assert_int_equal(parse(&c, ARGC(watch), watch), 0);
+    assert_int_equal(c.watch_ms, 2000);
+    assert_int_equal(parse(&c, ARGC(watch_half), watch_half), 0);
+    assert_int_equal(c.watch_ms, 500);
     assert_int_equal(parse(&c, 1, shell), 0);
     assert_int_equal(c.kind, CMD_SHELL);
 }
@@ -198,7 +204,7 @@ static void test_parse_arity(void **state)
     char *user0[] = {"user"}, *rate2[] = {"rate", "1", "2"}, *rate4[] = {"rate", "1", "2", "3", "4"};
     char *update2[] = {"update", "1", "1"}, *delete1[] = {"delete", "1"};
     char *add2[] = {"add-movie", "1", "4"}, *add5[] = {"add-movie", "1", "4", "T", "G", "x"};
-    char *search0[] = {"search"}, *status1[] = {"status", "x"}, *shell1[] = {"shell", "x"};
+    char *search0[] = {"search"}, *status3[] = {"status", "-w", "1", "x"}, *shell1[] = {"shell", "x"};
     refused("missing", ARGC(movie0), movie0);
     refused("too many", ARGC(movie2), movie2);
     refused("missing", ARGC(get1), get1);
@@ -211,7 +217,12 @@ static void test_parse_arity(void **state)
     refused("missing", ARGC(add2), add2);
     refused("too many", ARGC(add5), add5);
     refused("missing", ARGC(search0), search0);
-    refused("too many", ARGC(status1), status1);
+    refused("too many", ARGC(status3), status3);
+    char *statusx[] = {"status", "x"}, *watch0[] = {"status", "--watch", "0"},
+         *watchx[] = {"status", "-w", "2s"};
+    refused("--watch [SECONDS], not 'x'", ARGC(statusx), statusx);
+    refused("give 0.1 to 3600 (got '0')", ARGC(watch0), watch0);
+    refused("give 0.1 to 3600 (got '2s')", ARGC(watchx), watchx);
     refused("too many", ARGC(shell1), shell1);
     char *unknown[] = {"frobnicate", "1"}, *prefix[] = {"mov", "1"};
     refused("unknown command 'frobnicate'", ARGC(unknown), unknown);
@@ -664,19 +675,21 @@ static void test_print_lines(void **state)
 static void test_print_status(void **state)
 {
     struct capture c;
-    u_quad_t rts[] = {10, 20, 3}, vts[] = {10, 19, 3};
-    rt_status_res rows[2];
+    u_quad_t rts[] = {10, 20, 3}, vts[] = {10, 19, 3}, rts2[] = {12, 18, 3}, vts2[] = {9, 18, 3};
+    rt_status_res rows[3];
     memset(rows, 0, sizeof rows);
     rows[0] = (rt_status_res){.replica = 0, .nreplicas = 3, .state = ST_ACTIVE,
                               .replica_ts = {3, rts}, .value_ts = {3, vts}, .log_len = 4,
                               .pending = 1, .executed = 100836, .nratings = 100836,
                               .nmovies = 9742, .digest = 0xabcdef0123456789ull};
     rows[1] = (rt_status_res){.replica = 1, .state = ST_UNREACHABLE};
-    cli_print_status(capture_open(&c), rows, 2);
+    rows[2] = (rt_status_res){.replica = 2, .nreplicas = 3, .state = ST_OVERLOADED,
+                              .replica_ts = {3, rts2}, .value_ts = {3, vts2}};
+    cli_print_status(capture_open(&c), rows, 3);
     const char *out = capture_text(&c);
-    char line[3][256];
+    char line[4][256];
     const char *p = out;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         const char *nl = strchr(p, '\n');
         assert_non_null(nl);
         snprintf(line[i], sizeof line[i], "%.*s", (int)(nl - p), p);
@@ -684,10 +697,12 @@ static void test_print_status(void **state)
     }
     assert_string_equal(p, "");
     /* words of each line, whitespace-separated */
-    char want[3][200] = {"replica state replica_ts value_ts log pending executed ratings movies digest",
-                         "0 active [10,20,3] [10,19,3] 4 1 100836 100836 9742 abcdef0123456789",
-                         "1 unreachable - - - - - - - -"};
-    for (int i = 0; i < 3; i++) {
+    /* behind: known everywhere is [12,20,3]; replica 0 lacks 2+1, replica 2 lacks 3+2 */
+    char want[4][200] = {"replica state replica_ts value_ts behind log pending executed ratings movies digest",
+                         "0 active [10,20,3] [10,19,3] 3 4 1 100836 100836 9742 abcdef0123456789",
+                         "1 unreachable - - - - - - - - -",
+                         "2 overloaded [12,18,3] [9,18,3] 5 0 0 0 0 0 0000000000000000"};
+    for (int i = 0; i < 4; i++) {
         char words[256] = "", *save = NULL;
         for (char *w = strtok_r(line[i], " ", &save); w; w = strtok_r(NULL, " ", &save))
             snprintf(words + strlen(words), sizeof words - strlen(words), "%s%s", *words ? " " : "", w);
