@@ -186,4 +186,7 @@ void snapshot_serve(state_t *s, const rt_snap_args *a, rt_snap_res *res)
     if (res->status == RT_OK && a->part == SNAP_BEGIN)
         snap.last_used = time(NULL);
     pthread_mutex_unlock(&snap.mu);
+    if (res->status == RT_DENIED)
+        log_warn("refused SNAPSHOT claiming to be from replica %u: not another replica of this "
+                 "cluster", a->from);
 }
