@@ -279,4 +279,6 @@ done
 for ((k = 0; k < NREPL; k++)); do
     grep -q "refused GOSSIP claiming to be from replica 7" "$T/replica-$k.log" ||
         fail "replica $k did not log the forged gossip"
+    grep -q "refused SNAPSHOT claiming to be from replica 7" "$T/replica-$k.log" ||
+        fail "replica $k did not log the forged snapshot call"
 done
