@@ -26,6 +26,7 @@ static rt_status begin(state_t *s, uint32_t from, rt_snap_header *h)
     pthread_mutex_lock(&s->lock); /* the store's path, not its data */
     snap.view = store_snap_open(s->store, err, sizeof err);
     pthread_mutex_unlock(&s->lock);
+    state_sync(s); /* the view may hold commits not yet durable */
     if (!snap.view) {
         log_error("snapshot for replica %u: %s", from, err);
         return RT_INTERNAL;

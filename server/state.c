@@ -1,4 +1,5 @@
-/* state.c -- a replica's algorithm and store under one lock, as transactions. */
+/* state.c -- a replica's algorithm and store under one lock, as transactions;
+ * queries on readers without it; group commit. */
 #include "state.h"
 
 #include <stdio.h>
@@ -74,11 +75,23 @@ static int save_ts(state_t *s)
     return store_save_ts(s->store, &r->replica_ts, &r->value_ts, r->table, r->n);
 }
 
-/* Commit the step, or undo it on disk and in memory. */
+/* The last commit, whose effects a reply made now may reveal (read under
+ * the lock, which orders it after what the reply is built from). */
+static uint64_t committed(state_t *s) { return __atomic_load_n(&s->committed, __ATOMIC_ACQUIRE); }
+
+static void set_committed(state_t *s)
+{
+    __atomic_store_n(&s->committed, store_commits(s->store), __ATOMIC_RELEASE);
+}
+
+/* Commit the step (durable once wait_durable says so), or undo it on disk
+ * and in memory. */
 static int finish(state_t *s, int rc)
 {
-    if (rc >= 0 && save_ts(s) == 0 && store_commit(s->store) == 0)
+    if (rc >= 0 && save_ts(s) == 0 && store_commit(s->store) == 0) {
+        set_committed(s);
         return 0;
+    }
     log_error("storage failure, rolling back: %s", store_errmsg(s->store));
     store_rollback(s->store);
     if (state_load(s) < 0)
@@ -92,6 +105,10 @@ int state_open(state_t *s, const struct state_config *cfg, char *err, size_t err
     s->cfg = *cfg;
     s->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->readers_lock, NULL);
+    pthread_mutex_init(&s->sync_lock, NULL);
+    pthread_cond_init(&s->sync_cv, NULL);
+    s->no_readers = strcmp(cfg->db_path, ":memory:") == 0;
     s->store = store_open(cfg->db_path, cfg->id, cfg->n,
                           cfg->no_sync ? STORE_SYNC_OFF : STORE_SYNC_FULL, err, errlen);
     if (!s->store)
@@ -100,6 +117,8 @@ int state_open(state_t *s, const struct state_config *cfg, char *err, size_t err
         snprintf(err, errlen, "cannot load replica state: %s", store_errmsg(s->store));
         goto fail;
     }
+    set_committed(s);
+    s->synced = s->committed; /* store_open synced what an earlier run left */
     return 0;
 fail:
     store_close(s->store);
@@ -119,6 +138,8 @@ int state_import(state_t *s, const char *dir, bool progress, char *err, size_t e
         rc = -1;
     }
     pthread_mutex_unlock(&s->lock);
+    if (rc == 0)
+        state_sync(s);
     return rc;
 }
 
@@ -126,17 +147,102 @@ int state_reload(state_t *s)
 {
     pthread_mutex_lock(&s->lock);
     int rc = state_load(s);
+    set_committed(s); /* a snapshot transfer commits by itself (join.c) */
     pthread_mutex_unlock(&s->lock);
+    state_sync(s);
     return rc;
 }
 
 void state_close(state_t *s)
 {
     replica_free(&s->rep);
+    while (s->nreaders > 0)
+        store_close(s->readers[--s->nreaders]);
     if (s->store)
         store_close(s->store);
     s->store = NULL;
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->readers_lock);
+    pthread_mutex_destroy(&s->sync_lock);
+    pthread_cond_destroy(&s->sync_cv);
+}
+
+/* ---- group commit ---------------------------------------------------- */
+
+static int run_sync(state_t *s)
+{
+    return s->cfg.sync_hook ? s->cfg.sync_hook(s->store, s->cfg.sync_arg) : store_sync(s->store);
+}
+
+/* Return once commit `seq` is durable.  The first thread to need a sync
+ * runs it for everything committed so far, outside the state lock, so that
+ * updates go on committing meanwhile; the threads that come while it runs
+ * wait for it and, if they need more, for the next one, which then covers
+ * them all: one fdatasync per batch, not per update.  A failed sync leaves
+ * commits that may be lost but are visible to readers and cannot be rolled
+ * back, so the replica stops before any reply reveals them; on restart it
+ * has what is on disk (and SQLite's WAL recovery keeps that consistent). */
+static void wait_durable(state_t *s, uint64_t seq)
+{
+    if (__atomic_load_n(&s->synced, __ATOMIC_ACQUIRE) >= seq)
+        return;
+    pthread_mutex_lock(&s->sync_lock);
+    while (s->synced < seq) {
+        if (s->syncing) {
+            pthread_cond_wait(&s->sync_cv, &s->sync_lock);
+            continue;
+        }
+        s->syncing = true;
+        uint64_t target = committed(s);
+        pthread_mutex_unlock(&s->sync_lock);
+        if (run_sync(s) < 0) {
+            log_error("cannot make commits durable, stopping: %s", store_sync_errmsg(s->store));
+            abort();
+        }
+        pthread_mutex_lock(&s->sync_lock);
+        s->syncing = false;
+        s->syncs++;
+        if (target > s->synced)
+            __atomic_store_n(&s->synced, target, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&s->sync_cv);
+    }
+    pthread_mutex_unlock(&s->sync_lock);
+}
+
+void state_sync(state_t *s) { wait_durable(s, committed(s)); }
+
+/* ---- readers ----------------------------------------------------------- */
+
+/* An idle reader, or a new one; NULL for a volatile store (its queries
+ * take the lock and use the writer). */
+static store_t *reader_get(state_t *s)
+{
+    store_t *r = NULL;
+    if (s->no_readers)
+        return NULL;
+    pthread_mutex_lock(&s->readers_lock);
+    if (s->nreaders > 0)
+        r = s->readers[--s->nreaders];
+    pthread_mutex_unlock(&s->readers_lock);
+    if (r)
+        return r;
+    char err[256];
+    r = store_reader_open(s->store, err, sizeof err);
+    if (!r)
+        log_error("%s: queries wait for the state lock", err);
+    return r;
+}
+
+static void reader_put(state_t *s, store_t *r)
+{
+    pthread_mutex_lock(&s->readers_lock);
+    if (s->nreaders < STATE_MAX_READERS) {
+        s->readers[s->nreaders++] = r;
+        r = NULL;
+    }
+    pthread_mutex_unlock(&s->readers_lock);
+    if (r)
+        store_close(r);
 }
 
 /* ---- small helpers --------------------------------------------------- */
@@ -148,15 +254,20 @@ static uint64_t now_ms(void)
     return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 }
 
-/* Simulated failure, as the original system's 5% offline replicas. */
+/* Simulated failure, as the original system's 5% offline replicas.  The
+ * generator steps atomically: queries call this without the lock. */
 static bool simulated_offline(state_t *s)
 {
     if (s->cfg.fail_rate <= 0)
         return false;
-    s->rng ^= s->rng << 13;
-    s->rng ^= s->rng >> 7;
-    s->rng ^= s->rng << 17;
-    return (double)(s->rng >> 11) / (double)(1ULL << 53) < s->cfg.fail_rate;
+    uint64_t x = __atomic_load_n(&s->rng, __ATOMIC_RELAXED), y;
+    do {
+        y = x ^ (x << 13);
+        y ^= y >> 7;
+        y ^= y << 17;
+    } while (!__atomic_compare_exchange_n(&s->rng, &x, y, true, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return (double)(y >> 11) / (double)(1ULL << 53) < s->cfg.fail_rate;
 }
 
 static bool overloaded(state_t *s)
@@ -169,7 +280,7 @@ static char *dup_or_empty(const char *msg) { return strdup(msg ? msg : ""); }
 /* Read a client's prev; a vector longer than the cluster is invalid. */
 static rt_status read_prev(const state_t *s, const rt_vts *x, vts_t *prev)
 {
-    if (vts_from_xdr(prev, x) != RT_OK || prev->n > s->rep.n)
+    if (vts_from_xdr(prev, x) != RT_OK || prev->n > s->cfg.n)
         return RT_INVALID;
     return RT_OK;
 }
@@ -186,21 +297,21 @@ static int movie_to_xdr(rt_movie_info *dst, const movie_info_t *m)
     return dst->title && dst->genres ? 0 : -1;
 }
 
-static rt_status answer_movie(state_t *s, uint32_t movie, rt_answer *ans)
+static rt_status answer_movie(store_t *db, uint32_t movie, rt_answer *ans)
 {
     movie_info_t m;
-    int rc = store_movie(s->store, movie, &m);
+    int rc = store_movie(db, movie, &m);
     if (rc <= 0)
         return rc == 0 ? RT_NOT_FOUND : RT_INTERNAL;
     return movie_to_xdr(&ans->rt_answer_u.movie, &m) ? RT_INTERNAL : RT_OK;
 }
 
-static rt_status answer_title(state_t *s, const char *pattern, rt_answer *ans)
+static rt_status answer_title(store_t *db, const char *pattern, rt_answer *ans)
 {
     movie_info_t *m = calloc(RT_MAX_MATCHES, sizeof *m);
     size_t n = 0;
     rt_status st = RT_INTERNAL;
-    if (!m || store_title_search(s->store, pattern ? pattern : "", m, RT_MAX_MATCHES, &n) < 0)
+    if (!m || store_title_search(db, pattern ? pattern : "", m, RT_MAX_MATCHES, &n) < 0)
         goto out;
     st = n ? RT_OK : RT_NOT_FOUND;
     ans->rt_answer_u.matches.matches_val = calloc(n ? n : 1, sizeof(rt_movie_info));
@@ -220,13 +331,13 @@ out:
     return st;
 }
 
-static rt_status answer_rating(state_t *s, const rt_key *k, rt_answer *ans)
+static rt_status answer_rating(store_t *db, const rt_key *k, rt_answer *ans)
 {
-    int rc = store_rating(s->store, k->user, k->movie, &ans->rt_answer_u.halves);
+    int rc = store_rating(db, k->user, k->movie, &ans->rt_answer_u.halves);
     return rc < 0 ? RT_INTERNAL : rc == 0 ? RT_NOT_FOUND : RT_OK;
 }
 
-static rt_status answer_user(state_t *s, const rt_user_page *p, rt_answer *ans)
+static rt_status answer_user(store_t *db, const rt_user_page *p, rt_answer *ans)
 {
     uint32_t limit = p->limit == 0 || p->limit > RT_MAX_PAGE ? RT_MAX_PAGE : p->limit;
     rt_user_ratings *u = &ans->rt_answer_u.user;
@@ -234,7 +345,7 @@ static rt_status answer_user(state_t *s, const rt_user_page *p, rt_answer *ans)
     size_t n = 0;
     if (!rows)
         return RT_INTERNAL;
-    int rc = store_user_ratings(s->store, p->user, p->offset, limit, rows, &n, &u->total);
+    int rc = store_user_ratings(db, p->user, p->offset, limit, rows, &n, &u->total);
     if (rc <= 0) {
         free(rows);
         return rc == 0 ? RT_NOT_FOUND : RT_INTERNAL;
@@ -255,14 +366,14 @@ static rt_status answer_user(state_t *s, const rt_user_page *p, rt_answer *ans)
     return RT_OK;
 }
 
-static rt_status answer(state_t *s, const rt_query *q, rt_answer *ans)
+static rt_status answer(store_t *db, const rt_query *q, rt_answer *ans)
 {
     ans->kind = q->kind;
     switch (q->kind) {
-    case Q_MOVIE: return answer_movie(s, q->rt_query_u.movie, ans);
-    case Q_TITLE: return answer_title(s, q->rt_query_u.pattern, ans);
-    case Q_RATING: return answer_rating(s, &q->rt_query_u.key, ans);
-    case Q_USER: return answer_user(s, &q->rt_query_u.page, ans);
+    case Q_MOVIE: return answer_movie(db, q->rt_query_u.movie, ans);
+    case Q_TITLE: return answer_title(db, q->rt_query_u.pattern, ans);
+    case Q_RATING: return answer_rating(db, &q->rt_query_u.key, ans);
+    case Q_USER: return answer_user(db, &q->rt_query_u.page, ans);
     }
     return RT_INVALID;
 }
@@ -276,24 +387,73 @@ static const char *query_detail(rt_status st, const rt_query *q)
     return st == RT_OK ? "" : status_text(st);
 }
 
+/* The query rule (gossip.h: answerable iff prev <= value_ts), against the
+ * value_ts the answer was read with: never older than what the client saw.
+ * (The answer is read first, see store_read_clock; one that may not be
+ * given is dropped.) */
+static rt_status check_prev(rt_status st, const vts_t *prev, const vts_t *value_ts,
+                            rt_answer_opt *out)
+{
+    if (vts_le(prev, value_ts))
+        return st;
+    xdr_free((xdrproc_t)xdr_rt_answer_opt, (char *)out);
+    memset(out, 0, sizeof *out);
+    return RT_NOT_READY;
+}
+
+static rt_status answer_opt(store_t *db, const rt_query *q, rt_answer_opt *out)
+{
+    out->present = TRUE; /* the union owns memory even when it failed part way */
+    return answer(db, q, &out->rt_answer_opt_u.answer);
+}
+
+/* On a reader, without the state lock: the read transaction gives the value
+ * and the value_ts it was committed with, so the answer reflects exactly
+ * the timestamp it carries (never less, so a client never reads older
+ * than it saw; never more, so it never believes it saw what it did not).
+ * A volatile store has no readers: the writer under the lock, as updates. */
+static rt_status query_view(state_t *s, const rt_query *q, const vts_t *prev, vts_t *value_ts,
+                            uint64_t *commit, rt_answer_opt *out)
+{
+    if (simulated_offline(s))
+        return RT_OFFLINE;
+    store_t *r = reader_get(s);
+    if (!r) {
+        pthread_mutex_lock(&s->lock);
+        *value_ts = s->rep.value_ts;
+        *commit = committed(s);
+        rt_status st = check_prev(answer_opt(s->store, q, out), prev, value_ts, out);
+        pthread_mutex_unlock(&s->lock);
+        return st;
+    }
+    rt_status st = RT_INTERNAL;
+    if (store_read_begin(r) == 0) {
+        st = answer_opt(r, q, out);
+        if (store_read_clock(r, value_ts, commit) == 0)
+            st = check_prev(st, prev, value_ts, out);
+        else
+            st = RT_INTERNAL;
+        store_read_end(r);
+    }
+    if (st == RT_INTERNAL)
+        log_error("query: %s", store_errmsg(r));
+    reader_put(s, r);
+    return st;
+}
+
 void state_query(state_t *s, const rt_query_args *a, rt_query_res *res)
 {
-    vts_t prev;
-    pthread_mutex_lock(&s->lock);
-    res->replica = s->rep.id;
+    vts_t prev, value_ts;
+    uint64_t commit = 0;
+    vts_zero(&value_ts, s->cfg.n);
+    res->replica = s->cfg.id;
     rt_status st = read_prev(s, &a->prev, &prev);
-    if (st == RT_OK && simulated_offline(s))
-        st = RT_OFFLINE;
-    else if (st == RT_OK && !replica_can_answer(&s->rep, &prev))
-        st = RT_NOT_READY; /* never answer older than what the client saw */
-    if (st == RT_OK) {
-        st = answer(s, &a->q, &res->result.rt_answer_opt_u.answer);
-        /* the answer union owns memory even when it failed part way */
-        res->result.present = TRUE;
-    }
+    if (st == RT_OK)
+        st = query_view(s, &a->q, &prev, &value_ts, &commit, &res->result);
     res->status = st;
-    vts_to_xdr(&res->ts, &s->rep.value_ts);
-    pthread_mutex_unlock(&s->lock);
+    vts_to_xdr(&res->ts, &value_ts);
+    /* what it read may be committed but not yet durable */
+    wait_durable(s, commit);
     if (st != RT_OK && res->result.present) {
         xdr_free((xdrproc_t)xdr_rt_answer_opt, (char *)&res->result);
         memset(&res->result, 0, sizeof res->result);
@@ -408,7 +568,9 @@ void state_update(state_t *s, const rt_update_args *a, bool submit, rt_update_re
     pthread_mutex_lock(&s->lock);
     res->status = update_locked(s, a, submit, &ts, &movie, &why);
     res->replica = s->rep.id;
+    uint64_t seq = committed(s);
     pthread_mutex_unlock(&s->lock);
+    wait_durable(s, seq); /* no reply before the commit is on disk */
     res->movie = movie;
     vts_to_xdr(&res->ts, &ts);
     res->detail = dup_or_empty(why ? why : res->status == RT_OK ? "" : status_text(res->status));
@@ -512,7 +674,10 @@ void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res)
     vts_to_xdr(&res->replica_ts, &s->rep.replica_ts);
     s->gossip_bytes += xdr_sizeof((xdrproc_t)xdr_rt_gossip_res, res);
     s->gossip_records += res->records.records_len;
+    uint64_t seq = committed(s);
     pthread_mutex_unlock(&s->lock);
+    /* the reply acknowledges what we received and passes on what we have */
+    wait_durable(s, seq);
     if (res->status == RT_DENIED)
         log_warn("refused GOSSIP claiming to be from replica %u", a->from);
 }
@@ -532,7 +697,9 @@ int state_gossip_out(state_t *s, uint32_t k, rt_gossip_args *args)
         s->gossip_bytes += xdr_sizeof((xdrproc_t)xdr_rt_gossip_args, args);
         s->gossip_records += args->records.records_len;
     }
+    uint64_t seq = committed(s);
     pthread_mutex_unlock(&s->lock);
+    wait_durable(s, seq); /* never pass on a record we could still lose */
     return rc;
 }
 
@@ -572,7 +739,9 @@ void state_status(state_t *s, rt_status_res *res)
     res->pending = (u_int)replica_pending(&s->rep);
     res->gossip_bytes = s->gossip_bytes;
     res->gossip_records = s->gossip_records;
+    uint64_t seq = committed(s);
     pthread_mutex_unlock(&s->lock);
+    wait_durable(s, seq);
     res->executed = c.executed;
     res->nratings = c.nratings;
     res->nmovies = c.nmovies;

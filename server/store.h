@@ -5,7 +5,11 @@
  * decides, this module remembers.
  *
  * Threading: a store_t is used by one thread at a time (the replica holds
- * its state lock around every call).
+ * its state lock around every call), except store_sync, which may run
+ * beside the others.  Queries may also run on readers: read-only
+ * connections to the same file, each used by one thread at a time, that
+ * need no lock (WAL: they see the last commit and never wait for the
+ * writer).
  *
  * Return convention: 0 on success, -1 on a storage error (store_errmsg
  * says why); lookups return 1 found / 0 not found / -1 error.
@@ -63,6 +67,35 @@ int store_import_movielens(store_t *s, const char *dir, bool progress, char *err
 int store_begin(store_t *s);
 int store_commit(store_t *s);
 void store_rollback(store_t *s);
+/* Commits are numbered (the count survives restarts): the last one's. */
+uint64_t store_commits(store_t *s);
+/* Durability.  With STORE_SYNC_FULL a commit is written to the WAL but not
+ * synced; store_sync makes every commit made before it durable (one
+ * fdatasync, however many commits: group commit).  So a caller may commit
+ * several transactions and sync once, but must not reveal a commit before
+ * a store_sync that began after it has returned.  A no-op for STORE_SYNC_OFF
+ * and ":memory:".  -1 on failure, with store_sync_errmsg: the commits may
+ * be lost, and cannot be rolled back. */
+int store_sync(store_t *s);
+const char *store_sync_errmsg(store_t *s);
+
+/* --- readers -------------------------------------------------------- */
+/* A read-only connection to s's file, for the query functions below
+ * (store_movie, store_title_search, store_rating, store_user_ratings);
+ * close it with store_close.  NULL with a message in err, e.g. for
+ * ":memory:" stores, which only their writer can read. */
+store_t *store_reader_open(store_t *s, char *err, size_t errlen);
+/* A read transaction: its first read fixes the snapshot (the last commit
+ * then), and every read until store_read_end sees that one, whatever the
+ * writer commits meanwhile. */
+int store_read_begin(store_t *r);
+/* The value timestamp saved with the transaction's commit, and the
+ * commit's number (store_commits): an answer read in the same transaction
+ * reflects exactly that timestamp.  Call it after the queries (it is
+ * cheapest then: it reads nothing while the snapshot is the one it last
+ * read); before any query it fixes the snapshot itself. */
+int store_read_clock(store_t *r, vts_t *value_ts, uint64_t *commit);
+void store_read_end(store_t *r);
 
 /* --- the value ------------------------------------------------------ */
 /* Apply an update record: last writer wins per (user, movie) by

@@ -4,8 +4,12 @@
  * calling the GOSSIP handler of one replica with the message of another,
  * in process.  Convergence of concurrent writes and deletes, retries,
  * validation against the value, the query rule, overload, simulated
- * failures, and state surviving a close and reopen.
+ * failures, and state surviving a close and reopen.  On file-backed
+ * replicas: queries on readers (without the state lock) answer a value
+ * and the timestamp it was committed with, and group commit never replies,
+ * nor lets a query reveal, a commit before a sync that covers it.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -464,6 +469,310 @@ static void test_gossip_from_stranger_denied(void **st)
     xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
 }
 
+/* ---- file-backed: readers and group commit ----------------------------- */
+
+/* A sync hook that can hold syncs back (a closed gate) and records, at the
+ * start of each sync, how many ratings each load user had committed: what
+ * the sync then makes durable. */
+#define LOAD_THREADS 4
+#define LOAD_UPDATES 25
+#define LOAD_USER 500
+
+static struct probe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool gate_closed;
+    int in_sync;                       /* syncs waiting at the gate */
+    store_t *reader;                   /* counts committed ratings */
+    uint32_t durable[LOAD_THREADS];    /* ratings of LOAD_USER + t known durable */
+} probe = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static uint32_t committed_ratings(store_t *r, uint32_t user)
+{
+    user_rating_t rows[LOAD_UPDATES];
+    size_t n = 0;
+    uint32_t total = 0;
+    if (store_read_begin(r) < 0 ||
+        store_user_ratings(r, user, 0, LOAD_UPDATES, rows, &n, &total) < 0)
+        total = 0;
+    store_read_end(r);
+    return total;
+}
+
+static int probe_sync(store_t *store, void *arg)
+{
+    struct probe *p = arg;
+    uint32_t seen[LOAD_THREADS] = {0};
+    char err[256];
+    pthread_mutex_lock(&p->mu);
+    if (!p->reader)
+        p->reader = store_reader_open(store, err, sizeof err);
+    for (int t = 0; t < LOAD_THREADS && p->reader; t++)
+        seen[t] = committed_ratings(p->reader, LOAD_USER + (uint32_t)t);
+    p->in_sync++;
+    pthread_cond_broadcast(&p->cv);
+    while (p->gate_closed)
+        pthread_cond_wait(&p->cv, &p->mu);
+    p->in_sync--;
+    pthread_mutex_unlock(&p->mu);
+    usleep(2000); /* a slow disk: commits pile up meanwhile */
+    int rc = store_sync(store);
+    pthread_mutex_lock(&p->mu);
+    for (int t = 0; t < LOAD_THREADS; t++)
+        if (seen[t] > p->durable[t])
+            p->durable[t] = seen[t];
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+static int setup_file(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_state.XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/r0.db", tmpdir);
+    memset(probe.durable, 0, sizeof probe.durable);
+    probe.gate_closed = false;
+    probe.reader = NULL;
+    struct state_config cfg = {.id = 0, .n = 1, .db_path = path, .overload = 100000,
+                               .seed = 7, .sync_hook = probe_sync, .sync_arg = &probe};
+    if (state_open(&reps[0], &cfg, err, sizeof err) != 0)
+        fail_msg("state_open: %s", err);
+    return 0;
+}
+
+static int teardown_file(void **st)
+{
+    (void)st;
+    store_close(probe.reader);
+    probe.reader = NULL;
+    state_close(&reps[0]);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A Q_RATING query at replica 0: status, halves and the reply's ts. */
+static rt_status query_rating(uint32_t user, uint32_t movie, uint32_t *halves, vts_t *ts)
+{
+    rt_query_args a;
+    rt_query_res res;
+    memset(&a, 0, sizeof a);
+    memset(&res, 0, sizeof res);
+    a.q.kind = Q_RATING;
+    a.q.rt_query_u.key.user = user;
+    a.q.rt_query_u.key.movie = movie;
+    state_query(&reps[0], &a, &res);
+    rt_status st = res.status;
+    if (st == RT_OK)
+        *halves = res.result.rt_answer_opt_u.answer.rt_answer_u.halves;
+    if (vts_from_xdr(ts, &res.ts) != RT_OK)
+        st = RT_INTERNAL;
+    xdr_free((xdrproc_t)xdr_rt_query_res, (char *)&res);
+    return st;
+}
+
+/* Update i of the writer below sets user 7's rating to halves_at(i+1):
+ * with one replica, value_ts[0] counts the updates, so the value a reply
+ * may carry with ts[0] = j is exactly halves_at(j). */
+static uint32_t halves_at(uint64_t j) { return 1 + (uint32_t)((j - 1) % 10); }
+
+static uint32_t shared_m;
+static volatile int writer_done;
+
+static void *writer_main(void *arg)
+{
+    vts_t prev;
+    vts_zero(&prev, 0);
+    for (uint64_t i = 1; i <= 200; i++) {
+        struct upd u = send_update(0, false, op_rate(7, shared_m, halves_at(i + 1)), &prev,
+                                   100 + i);
+        if (u.status != RT_OK)
+            (*(int *)arg)++;
+    }
+    writer_done = 1;
+    return NULL;
+}
+
+static void *reader_main(void *arg)
+{
+    int *bad = arg;
+    while (!writer_done) {
+        uint32_t h = 0;
+        vts_t ts;
+        if (query_rating(7, shared_m, &h, &ts) != RT_OK || ts.t[0] == 0 || h != halves_at(ts.t[0]))
+            (*bad)++;
+    }
+    return NULL;
+}
+
+/* Queries run without the lock while updates commit: every answer is the
+ * value of exactly the timestamp it carries. */
+static void test_query_value_matches_its_timestamp(void **st)
+{
+    (void)st;
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd u = send_update(0, true, op_movie("Moving", 7, halves_at(1)), &prev, 1);
+    assert_int_equal(u.status, RT_OK);
+    shared_m = u.movie;
+    writer_done = 0;
+    int wbad = 0, rbad[2] = {0, 0};
+    pthread_t w, r[2];
+    pthread_create(&w, NULL, writer_main, &wbad);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&r[i], NULL, reader_main, &rbad[i]);
+    pthread_join(w, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(r[i], NULL);
+    assert_int_equal(wbad, 0);
+    assert_int_equal(rbad[0] + rbad[1], 0);
+    uint32_t h = 0;
+    vts_t ts;
+    assert_int_equal(query_rating(7, shared_m, &h, &ts), RT_OK);
+    assert_int_equal(ts.t[0], 201);
+    assert_int_equal(h, halves_at(201));
+    /* the queries ran on readers, not on the writer */
+    assert_true(reps[0].nreaders >= 1);
+}
+
+struct loader {
+    uint32_t t;
+    uint32_t movies[LOAD_UPDATES];
+    int early;      /* replies that came before a sync covering them */
+    int failed;
+};
+
+static void *loader_main(void *arg)
+{
+    struct loader *l = arg;
+    vts_t prev;
+    vts_zero(&prev, 0);
+    for (uint32_t i = 0; i < LOAD_UPDATES; i++) {
+        struct upd u = send_update(0, true, op_rate(LOAD_USER + l->t, l->movies[i], 5), &prev,
+                                   ((uint64_t)l->t + 1) << 32 | (i + 1));
+        if (u.status != RT_OK) {
+            l->failed++;
+            continue;
+        }
+        pthread_mutex_lock(&probe.mu);
+        if (probe.durable[l->t] < i + 1)
+            l->early++;
+        pthread_mutex_unlock(&probe.mu);
+    }
+    return NULL;
+}
+
+/* Updates from several threads: none is answered before a sync that began
+ * after it was committed, and syncs are shared (fewer syncs than updates). */
+static void test_group_commit_replies_after_its_sync(void **st)
+{
+    (void)st;
+    struct loader l[LOAD_THREADS];
+    vts_t prev;
+    vts_zero(&prev, 0);
+    memset(l, 0, sizeof l);
+    for (uint32_t i = 0; i < LOAD_UPDATES; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "Film %u", i);
+        struct upd u = send_update(0, true, op_movie(title, 1, 6), &prev, 1 + i);
+        assert_int_equal(u.status, RT_OK);
+        for (int t = 0; t < LOAD_THREADS; t++)
+            l[t].movies[i] = u.movie;
+    }
+    pthread_mutex_lock(&reps[0].sync_lock);
+    uint64_t syncs_before = reps[0].syncs;
+    pthread_mutex_unlock(&reps[0].sync_lock);
+    pthread_t th[LOAD_THREADS];
+    for (int t = 0; t < LOAD_THREADS; t++) {
+        l[t].t = (uint32_t)t;
+        pthread_create(&th[t], NULL, loader_main, &l[t]);
+    }
+    for (int t = 0; t < LOAD_THREADS; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 0; t < LOAD_THREADS; t++) {
+        assert_int_equal(l[t].failed, 0);
+        assert_int_equal(l[t].early, 0);
+        assert_int_equal(probe.durable[t], LOAD_UPDATES);
+    }
+    pthread_mutex_lock(&reps[0].sync_lock);
+    uint64_t syncs = reps[0].syncs - syncs_before;
+    pthread_mutex_unlock(&reps[0].sync_lock);
+    assert_true(syncs >= 1);
+    assert_true(syncs < LOAD_THREADS * LOAD_UPDATES);
+}
+
+struct waiting_call {
+    uint32_t movie;
+    rt_status status;
+    uint32_t halves;
+    volatile int done;
+};
+
+static void *submit_main(void *arg)
+{
+    struct waiting_call *c = arg;
+    vts_t prev;
+    vts_zero(&prev, 0);
+    c->status = send_update(0, true, op_rate(42, c->movie, 9), &prev, 77).status;
+    c->done = 1;
+    return NULL;
+}
+
+static void *query_main(void *arg)
+{
+    struct waiting_call *c = arg;
+    vts_t ts;
+    c->status = query_rating(42, c->movie, &c->halves, &ts);
+    c->done = 1;
+    return NULL;
+}
+
+/* A commit waiting for its sync is visible to readers, but a query that
+ * read it is not answered before the sync either. */
+static void test_query_waits_for_the_sync_of_what_it_read(void **st)
+{
+    (void)st;
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd m = send_update(0, true, op_movie("Slow disk", 1, 6), &prev, 1);
+    assert_int_equal(m.status, RT_OK);
+    struct waiting_call upd = {m.movie, RT_INTERNAL, 0, 0}, q = {m.movie, RT_INTERNAL, 0, 0};
+    pthread_mutex_lock(&probe.mu);
+    probe.gate_closed = true;
+    pthread_mutex_unlock(&probe.mu);
+    uint64_t before = __atomic_load_n(&reps[0].committed, __ATOMIC_ACQUIRE);
+    pthread_t tu, tq;
+    pthread_create(&tu, NULL, submit_main, &upd);
+    /* until the update is committed and its sync waits at the gate */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    int waited = 0;
+    pthread_mutex_lock(&probe.mu);
+    while (waited == 0 &&
+           (probe.in_sync == 0 || __atomic_load_n(&reps[0].committed, __ATOMIC_ACQUIRE) == before))
+        waited = pthread_cond_timedwait(&probe.cv, &probe.mu, &until);
+    pthread_mutex_unlock(&probe.mu);
+    pthread_create(&tq, NULL, query_main, &q);
+    usleep(100 * 1000);
+    int upd_early = upd.done, q_early = q.done;
+    pthread_mutex_lock(&probe.mu);
+    probe.gate_closed = false;
+    pthread_cond_broadcast(&probe.cv);
+    pthread_mutex_unlock(&probe.mu);
+    pthread_join(tu, NULL);
+    pthread_join(tq, NULL);
+    assert_int_equal(waited, 0); /* the update's sync came to the gate */
+    assert_false(upd_early);
+    assert_false(q_early);
+    assert_int_equal(upd.status, RT_OK);
+    /* the query saw the commit (or ran before it: then not found) */
+    assert_true((q.status == RT_OK && q.halves == 9) || q.status == RT_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +787,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overload_and_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gossip_from_stranger_denied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_value_matches_its_timestamp, setup_file,
+                                        teardown_file),
+        cmocka_unit_test_setup_teardown(test_group_commit_replies_after_its_sync, setup_file,
+                                        teardown_file),
+        cmocka_unit_test_setup_teardown(test_query_waits_for_the_sync_of_what_it_read,
+                                        setup_file, teardown_file),
     };
     return cmocka_run_group_tests_name("state", tests, NULL, NULL);
 }

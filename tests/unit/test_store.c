@@ -4,7 +4,8 @@
  * ml-latest-small), last-writer-wins with tombstones, the executed table,
  * the queries, the digest (against a recomputation straight from the
  * database file), the saved timestamps and log, durability across a close
- * and reopen, transactions, and the databases store_open must refuse.
+ * and reopen, transactions, readers (a snapshot with its own timestamp),
+ * numbered commits and syncs, and the databases store_open must refuse.
  *
  * Run from the top of the repository (make unit does): the fixtures are
  * read from tests/data and data/ml-latest-small.
@@ -2041,6 +2042,140 @@ static void test_snapshot_round_trip(void **st)
     store_close(m);
 }
 
+/* ---- readers, numbered commits ------------------------------------------ */
+
+/* One step as the replica commits it: a record and the value_ts with it. */
+static void commit_step(store_t *s, urec_t r, uint64_t t0)
+{
+    vts_t rts, vts, tab[NREP];
+    vts_zero(&rts, NREP);
+    vts_zero(&vts, NREP);
+    for (int k = 0; k < NREP; k++)
+        vts_zero(&tab[k], NREP);
+    rts.t[0] = vts.t[0] = t0;
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_apply(s, &r), 0);
+    assert_int_equal(store_save_ts(s, &rts, &vts, tab, NREP), 0);
+    assert_int_equal(store_commit(s), 0);
+}
+
+/* The reader's transaction shows user 900's rating of movie 1 as halves,
+ * with value_ts[0] = t0, in commit number `commit`. */
+static void expect_view(store_t *r, uint32_t halves, uint64_t t0, uint64_t commit)
+{
+    vts_t v;
+    uint64_t c = 99999;
+    assert_int_equal(rating_of(r, 900, 1), halves);
+    assert_int_equal(store_read_clock(r, &v, &c), 0);
+    assert_int_equal(v.n, NREP);
+    assert_int_equal(v.t[0], t0);
+    assert_int_equal(c, commit);
+}
+
+/* A reader's transaction is one commit: its data and its clock, however
+ * many commits the writer makes meanwhile; the next transaction sees the
+ * latest. */
+static void test_reader_sees_one_commit(void **st)
+{
+    (void)st;
+    char err[512] = "";
+    store_t *s = open_ok(tmp_path("reader.db"), 0, NREP);
+    import_ok(s, TESTDATA "/tiny");
+    uint64_t base = store_commits(s);
+    commit_step(s, rate(900, 1, 4, 10, 1, 1), 1);
+    store_t *r = store_reader_open(s, err, sizeof err);
+    if (!r)
+        fail_msg("store_reader_open: %s", err);
+    assert_int_equal(store_read_begin(r), 0);
+    expect_view(r, 4, 1, base + 1);
+    commit_step(s, rate(900, 1, 6, 20, 1, 2), 2);
+    expect_view(r, 4, 1, base + 1); /* still the snapshot it began with */
+    store_read_end(r);
+    assert_int_equal(rating_of(s, 900, 1), 6);
+    assert_int_equal(store_read_begin(r), 0);
+    expect_view(r, 6, 2, base + 2);
+    store_read_end(r);
+    /* the clock read first fixes the snapshot itself */
+    commit_step(s, rate(900, 1, 8, 30, 1, 3), 3);
+    vts_t v;
+    uint64_t c = 0;
+    assert_int_equal(store_read_begin(r), 0);
+    assert_int_equal(store_read_clock(r, &v, &c), 0);
+    commit_step(s, rate(900, 1, 10, 40, 1, 4), 4);
+    assert_int_equal(c, base + 3);
+    assert_int_equal(v.t[0], 3);
+    assert_int_equal(rating_of(r, 900, 1), 8);
+    store_read_end(r);
+    /* a reader cannot write */
+    urec_t w = rate(901, 1, 4, 50, 1, 5);
+    assert_int_equal(store_apply(r, &w), -1);
+    store_rollback(r);
+    assert_int_equal(rating_of(s, 901, 1), 0);
+    store_close(r);
+    store_close(s);
+}
+
+/* A reader of a new store: no clock yet (commit 0, zero timestamp). */
+static void test_reader_of_new_store(void **st)
+{
+    (void)st;
+    char err[512] = "";
+    store_t *s = open_ok(tmp_path("fresh.db"), 0, NREP);
+    store_t *r = store_reader_open(s, err, sizeof err);
+    assert_non_null(r);
+    vts_t v;
+    uint64_t c = 7;
+    assert_int_equal(store_read_begin(r), 0);
+    assert_int_equal(rating_of(r, 1, 1), 0);
+    assert_int_equal(store_read_clock(r, &v, &c), 0);
+    assert_int_equal(c, 0);
+    assert_int_equal(v.n, NREP);
+    assert_int_equal(v.t[0] + v.t[1] + v.t[2], 0);
+    store_read_end(r);
+    store_close(r);
+    store_close(s);
+    /* a volatile store has none */
+    s = open_ok(":memory:", 0, NREP);
+    assert_null(store_reader_open(s, err, sizeof err));
+    assert_non_null(strstr(err, ":memory:"));
+    store_close(s);
+}
+
+/* Commits are numbered; a rolled-back one takes no number; the count
+ * survives a reopen; a durable store syncs its WAL. */
+static void test_commits_numbered(void **st)
+{
+    (void)st;
+    char err[512] = "";
+    const char *path = tmp_path("commits.db");
+    store_t *s = store_open(path, 0, NREP, STORE_SYNC_FULL, err, sizeof err);
+    if (!s)
+        fail_msg("store_open: %s", err);
+    import_ok(s, TESTDATA "/tiny");
+    uint64_t c0 = store_commits(s);
+    assert_true(c0 >= 1);
+    apply(s, rate(900, 1, 4, 10, 1, 1));
+    assert_int_equal(store_commits(s), c0 + 1);
+    assert_int_equal(store_begin(s), 0);
+    urec_t r = rate(900, 2, 4, 10, 1, 2);
+    assert_int_equal(store_apply(s, &r), 0);
+    store_rollback(s);
+    assert_int_equal(store_commits(s), c0 + 1);
+    assert_int_equal(store_sync(s), 0);
+    assert_int_equal(store_sync(s), 0);
+    store_close(s);
+    s = store_open(path, 0, NREP, STORE_SYNC_FULL, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(store_commits(s), c0 + 1);
+    apply(s, rate(900, 2, 4, 10, 1, 3));
+    assert_int_equal(store_commits(s), c0 + 2);
+    store_close(s);
+    /* nothing to sync without durability */
+    s = open_ok(":memory:", 0, NREP);
+    assert_int_equal(store_sync(s), 0);
+    store_close(s);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2092,6 +2227,9 @@ int main(void)
         T(test_log_refuses_bad_origin),
         T(test_title_search_edges),
         T(test_snapshot_round_trip),
+        T(test_reader_sees_one_commit),
+        T(test_reader_of_new_store),
+        T(test_commits_numbered),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
