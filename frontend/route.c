@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "rpcutil.h"
+#include "rpcclnt.h"
 
 #define POOL_MAX 64
 
@@ -106,7 +106,7 @@ CLIENT *route_borrow(uint32_t k, char *err, size_t errlen)
         return c;
     /* Through the replica's rpcbind every time we connect: a replica that
      * restarted on a new port is found again. */
-    return rpc_connect(ep.host, ep.prog, RATING_REPLICA_V1, rt.timeout_ms, err, errlen);
+    return rpcclnt_connect(ep.host, ep.prog, RATING_REPLICA_V1, rt.timeout_ms, err, errlen);
 }
 
 void route_return(uint32_t k, CLIENT *c, bool broken)

@@ -2,8 +2,8 @@
  * route.h -- what the front end knows about each replica, and which one a
  * request should try next.
  *
- * Per replica: a pool of connected client handles (libtirpc handles are
- * not shared between threads, so each request borrows one), the last
+ * Per replica: a pool of connected client handles (rpcclnt.h; a handle
+ * serves one call at a time, so each request borrows one), the last
  * state and valueTS it reported, and a back-off after failures so a dead
  * replica does not cost a connect timeout on every request.  Everything
  * is under one small mutex that is never held across an RPC.

@@ -2,7 +2,8 @@
  * test_rpcsrv.c -- the ONC RPC server loop (common/rpcsrv.c) against real
  * libtirpc clients and the real rpcbind: replies, RPC-level errors for a
  * wrong procedure, version or argument, hostile records, and calls on two
- * connections running at the same time.
+ * connections running at the same time; and the front end's own client
+ * (frontend/rpcclnt.c) against it: results, RPC-level errors, a timeout.
  *
  * The test registers a program number of its own in the transient range
  * and removes it at the end.  Without rpcbind the tests are skipped.
@@ -29,6 +30,7 @@
 
 #include "log.h"
 #include "rating.h"
+#include "rpcclnt.h"
 #include "rpcutil.h"
 
 static uint32_t prog;
@@ -262,6 +264,61 @@ static void test_calls_run_concurrently(void **st)
     clnt_destroy(w.c);
 }
 
+/* The front end's lean client: same answers as libtirpc's, one connection
+ * for many calls, a call timeout. */
+static void test_lean_client(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    char err[256];
+    CLIENT *c = rpcclnt_connect("localhost", prog, 1, 300, err, sizeof err);
+    if (!c)
+        fail_msg("rpcclnt_connect: %s", err);
+    struct timeval tv = {3, 0};
+    for (uint32_t i = 0; i < 50; i++) {
+        rt_query_args a;
+        rt_query_res r;
+        memset(&a, 0, sizeof a);
+        memset(&r, 0, sizeof r);
+        a.q.kind = Q_MOVIE;
+        a.q.rt_query_u.movie = 1000 + i;
+        assert_int_equal(clnt_call(c, 1, RPC_XDR(xdr_rt_query_args), (char *)&a,
+                                   RPC_XDR(xdr_rt_query_res), (char *)&r, tv),
+                         RPC_SUCCESS);
+        assert_int_equal(r.replica, 1000 + i);
+        assert_string_equal(r.detail, "echo");
+        clnt_freeres(c, RPC_XDR(xdr_rt_query_res), (char *)&r);
+    }
+    /* errors the server reports keep the connection usable */
+    assert_int_equal(clnt_call(c, 9, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_PROCUNAVAIL);
+    assert_int_equal(clnt_call(c, 1, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_CANTDECODEARGS);
+    struct rpc_err e;
+    clnt_geterr(c, &e);
+    assert_int_equal(e.re_status, RPC_CANTDECODEARGS);
+    assert_int_equal(clnt_call(c, 3, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_SUCCESS);
+    /* procedure 2 waits for a gate that stays closed: the 300 ms timeout */
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 0;
+    pthread_mutex_unlock(&gate_mu);
+    bool_t res = FALSE;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(clnt_call(c, 2, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_bool), (char *)&res,
+                               tv),
+                     RPC_TIMEDOUT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    assert_true(ms >= 250 && ms < 2000);
+    clnt_destroy(c);
+    /* a program nobody registered */
+    assert_null(rpcclnt_connect("localhost", prog + 1, 1, 300, err, sizeof err));
+    assert_true(strlen(err) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_rpc_errors),
         cmocka_unit_test(test_hostile_records),
         cmocka_unit_test(test_calls_run_concurrently),
+        cmocka_unit_test(test_lean_client),
     };
     return cmocka_run_group_tests_name("rpcsrv", tests, setup, teardown);
 }
