@@ -99,6 +99,8 @@ static int finish(state_t *s, int rc)
     return -1;
 }
 
+static void note_load(state_t *s);
+
 int state_open(state_t *s, const struct state_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -119,6 +121,7 @@ int state_open(state_t *s, const struct state_config *cfg, char *err, size_t err
     }
     set_committed(s);
     s->synced = s->committed; /* store_open synced what an earlier run left */
+    note_load(s);             /* a restart with a backlog says so at once */
     return 0;
 fail:
     store_close(s->store);
@@ -512,6 +515,23 @@ static int causal_stamp(state_t *s, const op_t *op, uint64_t *stamp)
     return 0;
 }
 
+/* Log when the replica becomes overloaded or stops being so (it changes
+ * with accepted updates and with gossip acknowledgements). */
+static void note_load(state_t *s)
+{
+    bool now = overloaded(s);
+    if (now == s->was_overloaded)
+        return;
+    s->was_overloaded = now;
+    if (now)
+        log_warn("overloaded: %llu own updates wait for gossip (threshold %llu)",
+                 (unsigned long long)replica_pending(&s->rep),
+                 (unsigned long long)s->cfg.overload);
+    else
+        log_info("no longer overloaded: %llu own updates wait for gossip",
+                 (unsigned long long)replica_pending(&s->rep));
+}
+
 static rt_status accept_update(state_t *s, const op_t *op, const vts_t *prev,
                                const upd_id_t *uid, urec_t *out)
 {
@@ -523,6 +543,7 @@ static rt_status accept_update(state_t *s, const op_t *op, const vts_t *prev,
     rt_status st = replica_accept(&s->rep, op, prev, uid, stamp, out);
     if (finish(s, st == RT_OK ? 0 : -1) < 0)
         return st == RT_OK ? RT_INTERNAL : st;
+    note_load(s);
     return RT_OK;
 }
 
@@ -618,6 +639,18 @@ static int check_epoch(state_t *s, uint32_t from, uint64_t epoch, const vts_t *t
 }
 
 /* Decode and apply records from peer `from` in one transaction. */
+/* One line per gossip message that brought something, and per discard. */
+static void note_gossip(state_t *s, uint32_t from, int added, size_t log_before)
+{
+    long long discarded = (long long)log_before + added - (long long)s->rep.log_len;
+    if (added > 0)
+        log_info("gossip from replica %u: %d new records", from, added);
+    if (discarded > 0)
+        log_info("log: discarded %lld records known everywhere, %zu left", discarded,
+                 s->rep.log_len);
+    note_load(s);
+}
+
 static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts *their_x,
                          const rt_record *val, u_int len, bool more)
 {
@@ -634,13 +667,14 @@ static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts
         if (store_begin(s->store) < 0) {
             st = RT_INTERNAL;
         } else {
+            size_t log_before = s->rep.log_len;
             int added = check_epoch(s, from, epoch, &their);
             if (added == 0)
                 added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);
             if (finish(s, added) < 0)
                 st = added < 0 ? RT_INVALID : RT_INTERNAL;
-            else if (added > 0)
-                log_debug("gossip: %d new records from replica %u", added, from);
+            else
+                note_gossip(s, from, added, log_before);
         }
     }
     free(recs);

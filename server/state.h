@@ -51,6 +51,7 @@ typedef struct state {
     struct state_config cfg;
     uint64_t rng;              /* xorshift state for simulated failures */
     bool lost_state_warned;
+    bool was_overloaded;       /* for the log line when that changes */
     uint64_t peer_epoch[VTS_MAX]; /* last epoch each peer gossiped with */
     uint64_t gossip_bytes;     /* sent in gossip calls and replies */
     uint64_t gossip_records;

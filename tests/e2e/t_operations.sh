@@ -91,6 +91,10 @@ for k in 0 1 2; do
     wait_for -m "replica $k has 930/2" eval "timeout 30 '$BIN/rating' -c '' -r 127.0.0.1:$((PROG_BASE + k)) get 930 2 2>/dev/null | grep -qx 4.5"
 done
 
+# The log says what gossip did: records received, and discarded once everywhere.
+wait_for -m "a 'gossip from replica' line" eval "cat '$T'/r[12].log | grep -q 'info replica[12]: gossip from replica [0-2]: [0-9]* new records'"
+wait_for -m "replica 0 logs a discard" grep -q 'info replica0: log: discarded [0-9]* records known everywhere' "$T/r0.log"
+
 # ---- status --watch ------------------------------------------------------------------------
 "$BIN/rating" --config "$conf" status --watch 0.2 >"$T/watch.out" 2>"$T/watch.err" &
 watch_pid=$!
