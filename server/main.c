@@ -5,7 +5,10 @@
  * register with rpcbind, start the gossip thread, serve until SIGINT or
  * SIGTERM, run a last gossip round, unregister.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,7 @@
 
 #define RATINGD_VERSION "0.1.0"
 
-enum { OPT_NO_SYNC = 400 };
+enum { OPT_NO_SYNC = 400, OPT_ALLOW_UNAUTH };
 
 struct options {
     daemon_opts_t d;
@@ -39,6 +42,7 @@ struct options {
     uint64_t seed;
     const char *key_file;
     bool no_sync;
+    bool allow_unauth;
 };
 
 static volatile int stop_flag;
@@ -61,7 +65,11 @@ static void usage(FILE *f)
             "  -f, --fail-rate P        simulated offline probability per request, 0..1 (default 0)\n"
             "  -s, --seed S             seed of the simulated failures (default 1)\n"
             "  -k, --key-file FILE      shared key authenticating replica-to-replica calls\n"
-            "                           (the same file on every replica; 16 to 256 bytes)\n"
+            "                           (the same file on every replica; 16 to 256 bytes;\n"
+            "                           required unless the replica listens on loopback)\n"
+            "      --allow-unauthenticated  serve gossip without --key-file on a\n"
+            "                           non-loopback address (anyone who reaches it can\n"
+            "                           inject updates)\n"
             "      --no-sync            do not fsync commits (benchmarks only: loses updates on crash)\n"
             "  -h, --help, -V, --version\n\n"
             "Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 on a start-up error,\n"
@@ -77,6 +85,7 @@ static const struct option longopts[] = {
     {"timeout", required_argument, 0, 'T'},   {"overload", required_argument, 0, 'o'},
     {"fail-rate", required_argument, 0, 'f'}, {"seed", required_argument, 0, 's'},
     {"key-file", required_argument, 0, 'k'},  {"no-sync", no_argument, 0, OPT_NO_SYNC},
+    {"allow-unauthenticated", no_argument, 0, OPT_ALLOW_UNAUTH},
     {0, 0, 0, 0}};
 
 /* One option, from the configuration file or the command line. */
@@ -98,6 +107,7 @@ static int apply_option(void *ctx, int c, const char *v, char *err, size_t errle
     case 's': rc = daemon_number(v, 0, 1e18, &n, "--seed", err, errlen); o->seed = (uint64_t)n; break;
     case 'k': o->key_file = v; return 0;
     case OPT_NO_SYNC: o->no_sync = true; return 0;
+    case OPT_ALLOW_UNAUTH: o->allow_unauth = true; return 0;
     default: snprintf(err, errlen, "unknown option"); return -1;
     }
     return rc;
@@ -117,6 +127,43 @@ static int parse_args(int argc, char **argv, struct options *o)
         fprintf(stderr, "ratingd: --id %ld but only %u replicas\n", o->id, o->d.cluster.n);
         return -1;
     }
+    return 0;
+}
+
+/* Every address addr names is a loopback address (127.0.0.0/8, ::1). */
+static bool loopback_only(const char *addr)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai;
+    if (getaddrinfo(addr, NULL, &hints, &ai) != 0)
+        return false;
+    bool only = true;
+    for (struct addrinfo *p = ai; p; p = p->ai_next) {
+        if (p->ai_family == AF_INET)
+            only &= (ntohl(((struct sockaddr_in *)p->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+        else if (p->ai_family == AF_INET6)
+            only &= IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)p->ai_addr)->sin6_addr);
+        else
+            only = false;
+    }
+    freeaddrinfo(ai);
+    return only;
+}
+
+/* Gossip without a key is only for replicas that nobody else can reach. */
+static int check_authentication(const struct options *o, const char *listen)
+{
+    if (o->key_file || o->d.cluster.n <= 1)
+        return 0;
+    if (!loopback_only(listen) && !o->allow_unauth) {
+        fprintf(stderr,
+                "ratingd: refusing to serve gossip without authentication on %s, which is not "
+                "loopback: give --key-file (key-file in ratingd.conf), or "
+                "--allow-unauthenticated\n",
+                listen);
+        return -1;
+    }
+    log_warn("no --key-file: gossip between replicas is not authenticated");
     return 0;
 }
 
@@ -156,14 +203,14 @@ int main(int argc, char **argv)
     snprintf(name, sizeof name, "replica%ld", o.id);
     daemon_start_logging(&o.d, name);
     daemon_signals(&stop_flag);
+    if (check_authentication(&o, listen) < 0)
+        return 2;
     if (make_dir(o.data_dir) < 0)
         return 1;
     if (o.key_file && auth_load_key(o.key_file, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
         return 1;
     }
-    if (!o.key_file && cluster->n > 1)
-        log_warn("no --key-file: gossip between replicas is not authenticated");
     snprintf(db, sizeof db, "%s/replica-%ld.db", o.data_dir, o.id);
 
     struct state_config cfg = {.id = (uint32_t)o.id, .n = cluster->n, .db_path = db,

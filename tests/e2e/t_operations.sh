@@ -17,6 +17,10 @@ for p in ratingd ratingfe rating; do
 done
 assert_exit 2 "$BIN/ratingd" --id 0 --no-such-option
 assert_contains "$ERR" "Try 'ratingd --help'" "ratingd's answer to an unknown option"
+# Gossip without a key only on loopback.
+assert_exit 2 "$BIN/ratingd" --id 0 --nreplicas 3 --listen 0.0.0.0 --data-dir "$T/none"
+assert_contains "$ERR" "refusing to serve gossip without authentication on 0.0.0.0" "ratingd on 0.0.0.0 without a key"
+[[ ! -e $T/none ]] || fail "ratingd made its data directory before refusing"
 assert_exit 2 "$BIN/ratingfe" --log fax
 assert_contains "$ERR" "bad value 'fax' for --log" "ratingfe's answer to a bad --log"
 
