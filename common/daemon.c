@@ -30,6 +30,11 @@ int daemon_option(daemon_opts_t *d, int opt, const char *v, char *err, size_t er
     double n;
     switch (opt) {
     case 'c': return 0; /* read before everything else (daemon_parse) */
+    case 'i':
+        if (daemon_number(v, 0, VTS_MAX - 1, &n, "--id", err, errlen) < 0)
+            return -1;
+        d->id = (long)n;
+        return 0;
     case 'R': d->replicas = v; return 0;
     case 'n':
         if (daemon_number(v, 1, VTS_MAX, &n, "--nreplicas", err, errlen) < 0)

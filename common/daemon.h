@@ -22,10 +22,12 @@
 enum { DAEMON_OPT_LOG = 300, DAEMON_OPT_LOG_LEVEL };
 
 /* Short options and long options every server has; put them in its own
- * optstring and longopts array. */
-#define DAEMON_OPTSTRING "c:R:n:b:l:vhV"
+ * optstring and longopts array.  (--id is shared too, but each server says
+ * in its own --help what it is the index of.) */
+#define DAEMON_OPTSTRING "c:i:R:n:b:l:vhV"
 #define DAEMON_LONGOPTS                                                                      \
-    {"config", required_argument, 0, 'c'}, {"replicas", required_argument, 0, 'R'},          \
+    {"config", required_argument, 0, 'c'}, {"id", required_argument, 0, 'i'},                \
+        {"replicas", required_argument, 0, 'R'},                                             \
         {"nreplicas", required_argument, 0, 'n'}, {"replica-base", required_argument, 0, 'b'}, \
         {"listen", required_argument, 0, 'l'}, {"log", required_argument, 0, DAEMON_OPT_LOG},  \
         {"log-level", required_argument, 0, DAEMON_OPT_LOG_LEVEL},                             \
@@ -46,6 +48,7 @@ enum { DAEMON_OPT_LOG = 300, DAEMON_OPT_LOG_LEVEL };
 
 typedef struct daemon_opts {
     const char *name;            /* program name, for messages */
+    long id;                     /* --id: the replica's or front end's entry */
     const char *replicas;        /* --replicas */
     uint32_t nreplicas;          /* --nreplicas (0: not given) */
     uint32_t base_prog;          /* --replica-base (0: not given) */

@@ -57,7 +57,6 @@ static const struct rpc_proc fe_procs[] = {
 
 struct options {
     daemon_opts_t d;
-    long id;
     uint32_t prog;   /* 0: the file's entry for id, else RATING_FRONTEND */
     long prefer;
     int timeout_ms;
@@ -85,10 +84,10 @@ static void usage(FILE *f)
             RATING_FRONTEND, RATING_REPLICA);
 }
 
-static const char optstring[] = DAEMON_OPTSTRING "i:p:P:T:w:";
+static const char optstring[] = DAEMON_OPTSTRING "p:P:T:w:";
 static const struct option longopts[] = {
     DAEMON_LONGOPTS,
-    {"id", required_argument, 0, 'i'},      {"prog", required_argument, 0, 'p'},
+    {"prog", required_argument, 0, 'p'},
     {"prefer", required_argument, 0, 'P'},  {"timeout", required_argument, 0, 'T'},
     {"wait", required_argument, 0, 'w'},    {0, 0, 0, 0}};
 
@@ -101,7 +100,6 @@ static int apply_option(void *ctx, int c, const char *v, char *err, size_t errle
         return rc;
     double n;
     switch (c) {
-    case 'i': rc = daemon_number(v, 0, VTS_MAX - 1, &n, "--id", err, errlen); o->id = (long)n; break;
     case 'p':
         if (rpc_parse_prog(v, &o->prog) == 0 && o->prog)
             return 0;
@@ -123,12 +121,12 @@ static int parse_args(int argc, char **argv, struct options *o, const endpoint_t
         daemon_finish(&o->d) < 0)
         return -1;
     const cluster_t *fes = &o->d.file.frontends;
-    if (fes->n > 0 && (uint32_t)o->id >= fes->n) {
-        fprintf(stderr, "ratingfe: --id %ld but the configuration lists %u front ends\n", o->id,
+    if (fes->n > 0 && (uint32_t)o->d.id >= fes->n) {
+        fprintf(stderr, "ratingfe: --id %ld but the configuration lists %u front ends\n", o->d.id,
                 fes->n);
         return -1;
     }
-    *own = fes->n > 0 ? &fes->rep[o->id] : NULL;
+    *own = fes->n > 0 ? &fes->rep[o->d.id] : NULL;
     if (!o->prog)
         o->prog = *own ? (*own)->prog : RATING_FRONTEND;
     if ((uint32_t)o->prefer >= o->d.cluster.n) {

@@ -32,7 +32,6 @@ enum { OPT_NO_SYNC = 400, OPT_ALLOW_UNAUTH };
 
 struct options {
     daemon_opts_t d;
-    long id;
     const char *data_dir;
     const char *movielens;
     int gossip_ms;
@@ -77,10 +76,10 @@ static void usage(FILE *f)
             RATING_REPLICA);
 }
 
-static const char optstring[] = DAEMON_OPTSTRING "i:d:m:g:T:o:f:s:k:";
+static const char optstring[] = DAEMON_OPTSTRING "d:m:g:T:o:f:s:k:";
 static const struct option longopts[] = {
     DAEMON_LONGOPTS,
-    {"id", required_argument, 0, 'i'},        {"data-dir", required_argument, 0, 'd'},
+    {"data-dir", required_argument, 0, 'd'},
     {"movielens", required_argument, 0, 'm'}, {"gossip-ms", required_argument, 0, 'g'},
     {"timeout", required_argument, 0, 'T'},   {"overload", required_argument, 0, 'o'},
     {"fail-rate", required_argument, 0, 'f'}, {"seed", required_argument, 0, 's'},
@@ -97,7 +96,6 @@ static int apply_option(void *ctx, int c, const char *v, char *err, size_t errle
         return rc;
     double n;
     switch (c) {
-    case 'i': rc = daemon_number(v, 0, VTS_MAX - 1, &n, "--id", err, errlen); o->id = (long)n; break;
     case 'd': o->data_dir = v; return 0;
     case 'm': o->movielens = strcmp(v, "none") ? v : NULL; return 0;
     case 'g': rc = daemon_number(v, 10, 3600000, &n, "--gossip-ms", err, errlen); o->gossip_ms = (int)n; break;
@@ -119,12 +117,12 @@ static int parse_args(int argc, char **argv, struct options *o)
                      RATINGD_VERSION) < 0 ||
         daemon_finish(&o->d) < 0)
         return -1;
-    if (o->id < 0) {
+    if (o->d.id < 0) {
         fprintf(stderr, "ratingd: --id is required\n");
         return -1;
     }
-    if ((uint32_t)o->id >= o->d.cluster.n) {
-        fprintf(stderr, "ratingd: --id %ld but only %u replicas\n", o->id, o->d.cluster.n);
+    if ((uint32_t)o->d.id >= o->d.cluster.n) {
+        fprintf(stderr, "ratingd: --id %ld but only %u replicas\n", o->d.id, o->d.cluster.n);
         return -1;
     }
     return 0;
@@ -190,17 +188,17 @@ static int fill_new_store(state_t *st, const struct options *o, char *err, size_
 int main(int argc, char **argv)
 {
     /* static: the configuration's text stays reachable until exit */
-    static struct options o = {.d = {.name = "ratingd", .level = LOG_LVL_INFO}, .id = -1,
+    static struct options o = {.d = {.name = "ratingd", .level = LOG_LVL_INFO, .id = -1},
                         .data_dir = "var", .movielens = "data/ml-latest-small",
                         .gossip_ms = 1000, .timeout_ms = 1000, .overload = 100, .seed = 1};
     if (parse_args(argc, argv, &o) < 0)
         return 2;
     char name[32], db[4096], err[512], listen[256];
     const cluster_t *cluster = &o.d.cluster;
-    if (daemon_listen_addr(&o.d, o.d.cluster_from_file ? &cluster->rep[o.id] : NULL, listen,
+    if (daemon_listen_addr(&o.d, o.d.cluster_from_file ? &cluster->rep[o.d.id] : NULL, listen,
                            sizeof listen) < 0)
         return 1;
-    snprintf(name, sizeof name, "replica%ld", o.id);
+    snprintf(name, sizeof name, "replica%ld", o.d.id);
     daemon_start_logging(&o.d, name);
     daemon_signals(&stop_flag);
     if (check_authentication(&o, listen) < 0)
@@ -211,9 +209,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "ratingd: %s\n", err);
         return 1;
     }
-    snprintf(db, sizeof db, "%s/replica-%ld.db", o.data_dir, o.id);
+    snprintf(db, sizeof db, "%s/replica-%ld.db", o.data_dir, o.d.id);
 
-    struct state_config cfg = {.id = (uint32_t)o.id, .n = cluster->n, .db_path = db,
+    struct state_config cfg = {.id = (uint32_t)o.d.id, .n = cluster->n, .db_path = db,
                                .no_sync = o.no_sync, .overload = o.overload,
                                .fail_rate = o.fail_rate, .seed = o.seed};
     static state_t st;
@@ -221,20 +219,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "ratingd: %s\n", err);
         return 1;
     }
-    uint32_t prog = cluster->rep[o.id].prog;
+    uint32_t prog = cluster->rep[o.d.id].prog;
     if (rpc_listen(replica_program(&st, prog), listen, 0, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
         state_close(&st);
         return 1;
     }
-    struct peers_config pc = {cluster, (uint32_t)o.id, o.gossip_ms, o.timeout_ms};
+    struct peers_config pc = {cluster, (uint32_t)o.d.id, o.gossip_ms, o.timeout_ms};
     if (peers_start(&st, &pc) < 0) {
         fprintf(stderr, "ratingd: cannot start the gossip thread\n");
         rpc_unlisten();
         state_close(&st);
         return 1;
     }
-    log_info("replica %ld of %u ready: %s, gossip every %d ms", o.id, cluster->n, db,
+    log_info("replica %ld of %u ready: %s, gossip every %d ms", o.d.id, cluster->n, db,
              o.gossip_ms);
     rpc_serve(&stop_flag, 1000, NULL, NULL);
     /* rpc_serve has stopped accepting and finished the calls in flight;
