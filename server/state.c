@@ -101,6 +101,38 @@ static int finish(state_t *s, int rc)
 
 static void note_load(state_t *s);
 
+/* The part of the integrity check that opening left out (store.h) runs
+ * here, beside the replica's work.  A damaged file stops the replica, as it
+ * would have refused to start on it. */
+static void *full_check_main(void *arg)
+{
+    char *path = arg, err[512];
+    if (store_check_file(path, err, sizeof err) < 0) {
+        log_error("%s is damaged, stopping: %s (docs/operations.md: restore or rejoin)", path,
+                  err);
+        abort();
+    }
+    log_debug("%s: integrity check passed", path);
+    free(path);
+    return NULL;
+}
+
+static void start_full_check(state_t *s)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    char *path = store_check_pending(s->store) ? strdup(s->cfg.db_path) : NULL;
+    if (!path)
+        return;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, full_check_main, path) != 0) {
+        log_warn("%s: no thread for the integrity check: checking now", path);
+        full_check_main(path);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 int state_open(state_t *s, const struct state_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -122,6 +154,7 @@ int state_open(state_t *s, const struct state_config *cfg, char *err, size_t err
     set_committed(s);
     s->synced = s->committed; /* store_open synced what an earlier run left */
     note_load(s);             /* a restart with a backlog says so at once */
+    start_full_check(s);
     return 0;
 fail:
     store_close(s->store);

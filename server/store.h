@@ -57,6 +57,14 @@ store_t *store_open(const char *path, uint32_t replica_id, uint32_t nreplicas,
 void store_close(store_t *s);
 const char *store_errmsg(store_t *s);
 
+/* Opening checks the file's integrity (SQLite's quick_check) and refuses a
+ * damaged one.  A large file's ratings table is left out (checking it takes
+ * longer than a start-up may): then store_check_pending says so, and
+ * store_check_file(path) runs the whole check on a connection of its own,
+ * beside the store's work (0, or -1 with a message in err). */
+bool store_check_pending(store_t *s);
+int store_check_file(const char *path, char *err, size_t errlen);
+
 /* True until a data set has been imported or a state restored. */
 bool store_is_new(store_t *s);
 /* Import movies.csv and ratings.csv (GroupLens format: CRLF, quoted

@@ -2176,6 +2176,59 @@ static void test_commits_numbered(void **st)
     store_close(s);
 }
 
+/* Garbage over page `page` of a database file. */
+static void damage_page(const char *path, int64_t page)
+{
+    int64_t size = sql_int(path, "PRAGMA page_size");
+    unsigned char junk[65536];
+    uint32_t x = 4242;
+    assert_true(page > 1 && size >= 512 && size <= (int64_t)sizeof junk);
+    for (int64_t i = 0; i < size; i++) {
+        x = x * 1664525u + 1013904223u;
+        junk[i] = (unsigned char)(x >> 24);
+    }
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (long)((page - 1) * size), SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, (size_t)size, f), (size_t)size);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A large file opens without reading its ratings through (that took 1.5 s
+ * for 10 million): store_check_file checks them, and finds the damage. */
+static void test_large_file_check_deferred(void **st)
+{
+    (void)st;
+    char err[512] = "";
+    const char *path = tmp_path("large.db");
+    make_db(path, 0, NREP, true);
+    store_t *s = open_ok(path, 0, NREP);
+    assert_false(store_check_pending(s)); /* small: checked whole at open */
+    store_close(s);
+    /* 80 MB of another table makes it large */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE ballast(b); WITH RECURSIVE n(i) AS "
+                                      "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 80) "
+                                      "INSERT INTO ballast SELECT zeroblob(1048576) FROM n",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    assert_int_equal(store_check_file(path, err, sizeof err), 0);
+    damage_page(path, sql_int(path, "SELECT rootpage FROM sqlite_master WHERE name = 'ratings'"));
+    s = open_ok(path, 0, NREP);
+    assert_true(store_check_pending(s));
+    store_close(s);
+    assert_int_equal(store_check_file(path, err, sizeof err), -1);
+    assert_true(strlen(err) > 0);
+    /* damage anywhere else is still refused at open */
+    damage_page(path, sql_int(path, "SELECT rootpage FROM sqlite_master "
+                                    "WHERE name = 'sqlite_autoindex_log_1'"));
+    const char *why = open_refused(path, 0, NREP);
+    if (!strstr(why, "corrupt or not a ratingd database"))
+        fail_msg("unexpected message: %s", why);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2230,6 +2283,7 @@ int main(void)
         T(test_reader_sees_one_commit),
         T(test_reader_of_new_store),
         T(test_commits_numbered),
+        T(test_large_file_check_deferred),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
