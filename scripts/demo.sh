@@ -156,7 +156,8 @@ done
 wait_up() {
     local name=$1 prog=$2 pidf=$3 log=$4 secs=$5 t0=$SECONDS
     until rpc_up "$prog"; do
-        if ! our_pid "$pidf" >/dev/null; then
+        # kill -0, not our_pid: just after the start, setsid may not have exec'd the server yet
+        if ! kill -0 "$(<"$pidf")" 2>/dev/null; then
             tail -n 5 "$log" | sed 's/^/    /' >&2
             if tail -n 3 "$log" | grep -q 'database'; then
                 echo "demo: the state in $VAR may be from another version of ratingd;" \
