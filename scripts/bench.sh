@@ -50,8 +50,9 @@ done
 FE=$((BASE + 31))
 for ((k = 0; k < 32; k++)); do PROGS+=($((BASE + k))); done
 
-wait_up() {   # PROG PID
-    for _ in $(seq 2000); do
+wait_up() {   # PROG PID [SECONDS]: importing 10M ratings takes minutes, a restart 20 ms
+    local until=$((SECONDS + ${3:-30}))
+    while ((SECONDS <= until)); do
         registered "$1" && return 0
         kill -0 "$2" 2>/dev/null || { say "server for $1 died"; return 1; }
         sleep 0.01
@@ -92,21 +93,23 @@ replicas_spec() {   # N -> localhost:prog,...
 # A point with failed calls still prints its numbers (and "errors"); keep going.
 load() { "$BIN/ratingbench" "$1" -P "$FE" -c "$2" -d "$DUR" || true; }
 
-# Gossip bytes per update: bytes sent while N updates spread, minus what idle gossip sends in
-# the same time.
-gossip_cost() {   # N -> prints "converge_p50_ms bytes_per_update"
-    local n=$1 spec g0 g1 g2 t0 t1 t2 conv
+# Gossip cost per update: bytes sent while U updates spread (divided by those that succeeded), minus what idle gossip sends in the
+# same time (the idle rate measured for 3 s before and 3 s after, averaged: it jitters by a
+# gossip round), and records sent per update (idle gossip sends none, so that one is exact).
+gossip_cost() {   # N U -> prints "converge_p50_ms bytes_per_update idle_bytes_per_s records_per_update"
+    local n=$1 u=$2 spec a b c d ta tb tc td conv
     spec=$(replicas_spec "$n")
-    g0=$(jget bytes "$("$BIN/ratingbench" gbytes -R "$spec")")
-    t0=$(now); sleep 2; t1=$(now)
-    g1=$(jget bytes "$("$BIN/ratingbench" gbytes -R "$spec")")
-    conv=$("$BIN/ratingbench" converge -P "$FE" -R "$spec" -n 30 || true)
-    t2=$(now)
-    g2=$(jget bytes "$("$BIN/ratingbench" gbytes -R "$spec")")
-    awk -v g0="$g0" -v g1="$g1" -v g2="$g2" -v t0="$t0" -v t1="$t1" -v t2="$t2" \
+    gb() { "$BIN/ratingbench" gbytes -R "$spec"; }
+    a=$(gb); ta=$(now); sleep 3; b=$(gb); tb=$(now)
+    conv=$("$BIN/ratingbench" converge -P "$FE" -R "$spec" -n "$u" || true)
+    c=$(gb); tc=$(now); sleep 3; d=$(gb); td=$(now)
+    awk -v a="$(jget bytes "$a")" -v b="$(jget bytes "$b")" -v c="$(jget bytes "$c")" \
+        -v d="$(jget bytes "$d")" -v rb="$(jget records "$b")" -v rc="$(jget records "$c")" \
+        -v ta="$ta" -v tb="$tb" -v tc="$tc" -v td="$td" -v u="$(jget calls "$conv")" \
         -v p50="$(jget p50 "$conv")" 'BEGIN {
-            idle = (g1 - g0) / (t1 - t0); b = (g2 - g1) - idle * (t2 - t1);
-            printf "%.1f %.0f %.0f\n", p50, (b > 0 ? b : 0) / 30, idle }'
+            idle = ((b - a) + (d - c)) / ((tb - ta) + (td - tc)); x = (c - b) - idle * (tc - tb);
+            u = u > 0 ? u : 1;
+            printf "%.1f %.0f %.0f %.2f\n", p50, (x > 0 ? x : 0) / u, idle, (rc - rb) / u }'
 }
 
 declare -A R
@@ -128,7 +131,8 @@ for c in 1 16; do
     R[update_p50_$c]=$(jget p50 "$out"); R[update_p99_$c]=$(jget p99 "$out")
 done
 R[update_p50_us]=${R[update_p50_1]}; R[update_p99_us]=${R[update_p99_1]}
-read -r R[gossip_converge_ms] R[gossip_bytes_per_update] R[gossip_idle_bytes_per_s] < <(gossip_cost 3)
+read -r R[gossip_converge_ms] R[gossip_bytes_per_update] R[gossip_idle_bytes_per_s] \
+    R[gossip_records_per_update] < <(gossip_cost 3 30)
 rss_of() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 R[rss_small_mb]=$(rss_of "${CLUSTER[0]}")
 stop_cluster
@@ -152,7 +156,8 @@ R[fsync_tput]=$(jget tput "$out"); R[fsync_p50_us]=$(jget p50 "$out"); R[fsync_p
 for n in 3 5 9; do
     say "gossip with $n replicas (50 ms interval)"
     start_cluster "$n" 50 "$W/g$n" --movielens tests/e2e/data
-    read -r R[converge50_ms_$n] R[bytes_per_update_$n] R[idle_bytes_per_s_$n] < <(gossip_cost "$n")
+    read -r R[converge50_ms_$n] R[bytes_per_update_$n] R[idle_bytes_per_s_$n] \
+        R[records_per_update_$n] < <(gossip_cost "$n" 100)
     stop_cluster
 done
 
@@ -180,7 +185,7 @@ else
     "$BIN/ratingd" --id 0 --nreplicas 1 --replica-base "$BASE" --data-dir "$W/r10m" \
         --movielens "$W/ml10m" >>"$W/r10m.log" 2>&1 &
     p=$!; PIDS+=($p)
-    wait_up "$BASE" "$p"
+    wait_up "$BASE" "$p" 1800
     R[import_10m_s]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
     kill -TERM "$p"; wait "$p" || true
     t0=$(now)
@@ -248,6 +253,7 @@ ratingd benchmark ($(date -u +%F), $(nproc) cores, loopback)      baseline: null
   bare fdatasync loop                  ${R[fsync_tput]}/s, p50 ${R[fsync_p50_us]} us, p99 ${R[fsync_p99_us]} us
   gossip converge p50 (1000 ms)        ${R[gossip_converge_ms]} ms
   gossip bytes per update, 3/5/9 repl  ${R[bytes_per_update_3]} / ${R[bytes_per_update_5]} / ${R[bytes_per_update_9]} (idle ${R[idle_bytes_per_s_3]} / ${R[idle_bytes_per_s_5]} / ${R[idle_bytes_per_s_9]} B/s)
+  gossip records per update, 3/5/9     ${R[records_per_update_3]} / ${R[records_per_update_5]} / ${R[records_per_update_9]}
   converge p50 at 50 ms, 3/5/9 repl    ${R[converge50_ms_3]} / ${R[converge50_ms_5]} / ${R[converge50_ms_9]} ms
   start-up MovieLens small             first ${R[startup_small_first_s]} s, again ${R[startup_small_s]} s, RSS ${R[rss_small_mb]} MB
   10M ratings                          import ${R[import_10m_s]} s, start-up ${R[startup_10m_s]} s, RSS ${R[rss_10m_mb]} MB
