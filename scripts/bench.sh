@@ -100,6 +100,11 @@ gossip_cost() {   # N U -> prints "converge_p50_ms bytes_per_update idle_bytes_p
     local n=$1 u=$2 spec a b c d ta tb tc td conv
     spec=$(replicas_spec "$n")
     gb() { "$BIN/ratingbench" gbytes -R "$spec"; }
+    # first let the gossip of earlier load drain (no records sent for 1 s), or it counts as idle
+    for _ in $(seq 60); do
+        a=$(gb); sleep 1; b=$(gb)
+        [[ $(jget records "$a") == $(jget records "$b") ]] && break
+    done
     a=$(gb); ta=$(now); sleep 3; b=$(gb); tb=$(now)
     conv=$("$BIN/ratingbench" converge -P "$FE" -R "$spec" -n "$u" || true)
     c=$(gb); tc=$(now); sleep 3; d=$(gb); td=$(now)
