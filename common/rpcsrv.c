@@ -35,6 +35,7 @@
 #include <rpc/rpcb_clnt.h>
 
 #include "log.h"
+#include "recmark.h"
 
 #define RPC_MAX_CONNS 1024
 #define POLL_MS 250 /* how often idle threads look at the stop flag */
@@ -190,102 +191,29 @@ static void keep_registered(void)
  */
 struct conn {
     int fd;
-    char *in;        /* received bytes; [start, end) are not used yet */
-    size_t in_cap, start, end;
+    rec_in_t in;     /* received bytes (recmark.h) */
     char *out;       /* the reply being encoded, after 4 bytes for its mark */
     size_t out_cap;
 };
 
 #define CONN_BUF 4096
-/* Record marks may add this much to a record on the wire (a peer sending
- * endless empty fragments is cut off). */
-#define MAX_MARK_BYTES (RPC_MAX_RECORD / 16)
 
 /* Receive what has arrived (at least a byte).  -1 when the peer closed, on
  * an error, or when the server stops. */
-static int recv_more(struct conn *c)
+static int recv_more(void *ctx, rec_in_t *b)
 {
+    struct conn *c = ctx;
     for (;;) {
         if (*srv.stop)
             return -1;
-        ssize_t n = recv(c->fd, c->in + c->end, c->in_cap - c->end, 0);
+        ssize_t n = recv(c->fd, b->buf + b->end, b->cap - b->end, 0);
         if (n > 0) {
-            c->end += (size_t)n;
+            b->end += (size_t)n;
             return 0;
         }
         if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
             return -1;
     }
-}
-
-/* Until `need` bytes from start are in the buffer: move the unused bytes
- * to the front, grow the buffer (doubling) if they still do not fit. */
-static int fill(struct conn *c, size_t need)
-{
-    if (c->start + need > c->in_cap && c->start > 0) {
-        memmove(c->in, c->in + c->start, c->end - c->start);
-        c->end -= c->start;
-        c->start = 0;
-    }
-    if (need > c->in_cap) {
-        size_t cap = c->in_cap * 2 > need ? c->in_cap * 2 : need;
-        char *nb = realloc(c->in, cap);
-        if (!nb)
-            return -1;
-        c->in = nb;
-        c->in_cap = cap;
-    }
-    while (c->end - c->start < need)
-        if (recv_more(c) < 0)
-            return -1;
-    return 0;
-}
-
-/* The next record, all its fragments joined, at *rec (inside the input
- * buffer, valid until the next call).  Returns its length, or -1 when the
- * peer closed or the record is larger than allowed.  Offsets are from
- * start (fill may move it): the record is assembled from 4 (after the
- * first mark), the next mark is read at `pos`. */
-static ssize_t next_record(struct conn *c, char **rec)
-{
-    size_t len = 0, pos = 0;
-    for (;;) {
-        if (fill(c, pos + 4) < 0)
-            return -1;
-        uint32_t mark;
-        memcpy(&mark, c->in + c->start + pos, 4);
-        mark = ntohl(mark);
-        size_t frag = mark & 0x7fffffffU;
-        if (len + frag > RPC_MAX_RECORD || pos + 4 + frag > RPC_MAX_RECORD + MAX_MARK_BYTES)
-            return -1;
-        if (fill(c, pos + 4 + frag) < 0)
-            return -1;
-        if (pos + 4 != 4 + len) /* a later fragment: join it to the record */
-            memmove(c->in + c->start + 4 + len, c->in + c->start + pos + 4, frag);
-        len += frag;
-        pos += 4 + frag;
-        if (mark & 0x80000000U) {
-            *rec = c->in + c->start + 4;
-            c->start += pos;
-            if (c->start == c->end)
-                c->start = c->end = 0;
-            return (ssize_t)len;
-        }
-    }
-}
-
-static int write_full(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* ---- calls and replies --------------------------------------------- */
@@ -304,7 +232,7 @@ static int send_reply(struct conn *c, struct rpc_msg *reply, xdrproc_t proc, voi
         if (ok) {
             uint32_t mark = htonl(0x80000000U | len);
             memcpy(c->out, &mark, 4);
-            return write_full(c->fd, c->out, 4 + len);
+            return rec_send_all(c->fd, c->out, 4 + len);
         }
         size_t need = 4 + 64 + MAX_AUTH_BYTES + (proc ? xdr_sizeof(proc, where) : 0);
         if (pass > 0 || need <= c->out_cap)
@@ -422,17 +350,17 @@ static int handle_record(struct conn *c, char *buf, size_t len)
 
 static void *connection_main(void *arg)
 {
-    struct conn c = {.fd = (int)(intptr_t)arg, .in_cap = CONN_BUF, .out_cap = CONN_BUF};
+    struct conn c = {.fd = (int)(intptr_t)arg, .out_cap = CONN_BUF};
     struct timeval tv = {0, POLL_MS * 1000};
-    c.in = malloc(c.in_cap);
+    int ok = rec_in_init(&c.in, CONN_BUF) == 0;
     c.out = malloc(c.out_cap);
     setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char *rec;
     ssize_t len;
-    while (c.in && c.out && (len = next_record(&c, &rec)) >= 0)
+    while (ok && c.out && (len = rec_next(&c.in, RPC_MAX_RECORD, recv_more, &c, &rec)) >= 0)
         if (handle_record(&c, rec, (size_t)len) < 0)
             break;
-    free(c.in);
+    rec_in_free(&c.in);
     free(c.out);
     close(c.fd);
     pthread_mutex_lock(&srv.mu);

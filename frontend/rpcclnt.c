@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "recmark.h"
 #include "rpcutil.h"
 
 #define BUF_INIT 4096
@@ -29,8 +30,8 @@ struct conn {
     struct rpc_err err;        /* of the last call */
     char *out;                 /* the call being sent, after 4 bytes of mark */
     size_t out_cap;
-    char *in;                  /* received bytes: [start, end) not used yet */
-    size_t in_cap, start, end;
+    rec_in_t in;               /* received bytes (recmark.h) */
+    uint64_t deadline;         /* of the call in progress */
 };
 
 static uint64_t mono_ms(void)
@@ -88,83 +89,46 @@ static size_t encode_call(struct conn *c, rpcproc_t proc, xdrproc_t xargs, void 
     return 0;
 }
 
-static int send_all(int fd, const char *p, size_t len)
+/* recmark's receive function: what has arrived, by the call's deadline.
+ * A failure is noted in c->err. */
+static int recv_more(void *ctx, rec_in_t *b)
 {
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Until `need` bytes from start have arrived (compacting, growing), by the
- * deadline.  0, or a clnt_stat. */
-static enum clnt_stat fill(struct conn *c, size_t need, uint64_t deadline)
-{
-    if (c->start + need > c->in_cap && c->start > 0) {
-        memmove(c->in, c->in + c->start, c->end - c->start);
-        c->end -= c->start;
-        c->start = 0;
-    }
-    if (need > c->in_cap) {
-        size_t cap = c->in_cap * 2 > need ? c->in_cap * 2 : need;
-        char *nb = realloc(c->in, cap);
-        if (!nb)
-            return failed(c, RPC_CANTRECV, ENOMEM);
-        c->in = nb;
-        c->in_cap = cap;
-    }
-    while (c->end - c->start < need) {
+    struct conn *c = ctx;
+    for (;;) {
         /* SO_RCVTIMEO bounds each wait; the deadline bounds the call */
-        ssize_t n = recv(c->fd, c->in + c->end, c->in_cap - c->end, 0);
+        ssize_t n = recv(c->fd, b->buf + b->end, b->cap - b->end, 0);
         if (n > 0) {
-            c->end += (size_t)n;
-        } else if (n == 0) {
-            return failed(c, RPC_CANTRECV, ECONNRESET);
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (mono_ms() >= deadline)
-                return failed(c, RPC_TIMEDOUT, 0);
+            b->end += (size_t)n;
+            return 0;
+        }
+        if (n == 0) {
+            failed(c, RPC_CANTRECV, ECONNRESET);
+            return -1;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (mono_ms() >= c->deadline) {
+                failed(c, RPC_TIMEDOUT, 0);
+                return -1;
+            }
         } else if (errno != EINTR) {
-            return failed(c, RPC_CANTRECV, errno);
+            failed(c, RPC_CANTRECV, errno);
+            return -1;
         }
     }
-    return RPC_SUCCESS;
 }
 
 /* The next reply record, fragments joined, at *rec (in the buffer). */
-static enum clnt_stat next_record(struct conn *c, char **rec, size_t *len, uint64_t deadline)
+static enum clnt_stat next_record(struct conn *c, char **rec, size_t *len)
 {
-    size_t got = 0, pos = 0;
-    for (;;) {
-        enum clnt_stat st = fill(c, pos + 4, deadline);
-        if (st != RPC_SUCCESS)
-            return st;
-        uint32_t mark;
-        memcpy(&mark, c->in + c->start + pos, 4);
-        mark = ntohl(mark);
-        size_t frag = mark & 0x7fffffffU;
-        if (got + frag > MAX_REPLY || pos + 4 + frag > MAX_REPLY + MAX_REPLY / 16)
-            return failed(c, RPC_CANTRECV, EMSGSIZE);
-        if ((st = fill(c, pos + 4 + frag, deadline)) != RPC_SUCCESS)
-            return st;
-        if (pos != got) /* a later fragment: join it to the record */
-            memmove(c->in + c->start + 4 + got, c->in + c->start + pos + 4, frag);
-        got += frag;
-        pos += 4 + frag;
-        if (mark & 0x80000000U) {
-            *rec = c->in + c->start + 4;
-            *len = got;
-            c->start += pos;
-            if (c->start == c->end)
-                c->start = c->end = 0;
-            return RPC_SUCCESS;
-        }
+    c->err.re_status = RPC_SUCCESS;
+    ssize_t n = rec_next(&c->in, MAX_REPLY, recv_more, c, rec);
+    if (n >= 0) {
+        *len = (size_t)n;
+        return RPC_SUCCESS;
     }
+    if (c->err.re_status == RPC_SUCCESS) /* not recv_more's: too long, or no memory */
+        failed(c, RPC_CANTRECV, errno);
+    return c->err.re_status;
 }
 
 /* Decode a reply to our call: header, then results into res. */
@@ -202,13 +166,13 @@ static enum clnt_stat fc_call(CLIENT *cl, rpcproc_t proc, xdrproc_t xargs, void 
         return failed(c, RPC_CANTENCODEARGS, 0);
     uint32_t mark = htonl(0x80000000U | (uint32_t)len);
     memcpy(c->out, &mark, 4);
-    if (send_all(c->fd, c->out, 4 + len) < 0)
+    if (rec_send_all(c->fd, c->out, 4 + len) < 0)
         return failed(c, RPC_CANTSEND, errno);
-    uint64_t deadline = mono_ms() + timeout_ms(c);
+    c->deadline = mono_ms() + timeout_ms(c);
     for (;;) {
         char *rec;
         size_t rlen;
-        enum clnt_stat st = next_record(c, &rec, &rlen, deadline);
+        enum clnt_stat st = next_record(c, &rec, &rlen);
         if (st != RPC_SUCCESS)
             return st;
         uint32_t xid;
@@ -240,7 +204,7 @@ static void fc_destroy(CLIENT *cl)
 {
     struct conn *c = cl->cl_private;
     close(c->fd);
-    free(c->in);
+    rec_in_free(&c->in);
     free(c->out);
     free(c);
     free(cl);
@@ -307,12 +271,12 @@ static CLIENT *wrap(int fd, uint32_t prog, uint32_t vers, int timeout_ms)
     struct conn *c = calloc(1, sizeof *c);
     if (c) {
         c->out = malloc(BUF_INIT);
-        c->in = malloc(BUF_INIT);
+        rec_in_init(&c->in, BUF_INIT);
     }
-    if (!cl || !c || !c->out || !c->in) {
+    if (!cl || !c || !c->out || !c->in.buf) {
         if (c) {
             free(c->out);
-            free(c->in);
+            rec_in_free(&c->in);
         }
         free(c);
         free(cl);
@@ -321,7 +285,7 @@ static CLIENT *wrap(int fd, uint32_t prog, uint32_t vers, int timeout_ms)
     c->fd = fd;
     c->prog = prog;
     c->vers = vers;
-    c->out_cap = c->in_cap = BUF_INIT;
+    c->out_cap = BUF_INIT;
     c->timeout.tv_sec = timeout_ms / 1000;
     c->timeout.tv_usec = (timeout_ms % 1000) * 1000;
     while (getrandom(&c->xid, sizeof c->xid, 0) != sizeof c->xid)
