@@ -11,6 +11,7 @@
 #   hostile input (docs/security.md): clang + libclang-rt-14-dev (libFuzzer, make fuzz),
 #          valgrind (make valgrind)
 #   install (docs/install.md): groff-base and man-db (the man pages are checked with groff -ww)
+#   benchmark (make bench): gnuplot-nox (the latency/throughput plot)
 #
 # As root on Debian it installs what is missing with apt-get; otherwise it says what to
 # install and exits 1.  Then it makes sure rpcbind answers (`rpcinfo -p`), starting it by hand
@@ -22,7 +23,8 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES="gcc libc6-dev make pkg-config rpcsvc-proto libtirpc-dev libtirpc-common rpcbind
 netbase libcmocka-dev libsqlite3-dev libssl-dev sqlite3 procps coreutils grep sed
-iproute2 nftables util-linux clang libclang-rt-14-dev valgrind groff-base man-db"
+iproute2 nftables util-linux clang libclang-rt-14-dev valgrind groff-base man-db
+gnuplot-nox"
 PACKAGES=$(echo $PACKAGES)
 
 # --- what is missing ------------------------------------------------------------
@@ -59,6 +61,7 @@ check() {
     # make install's man pages (tests/e2e/t_install.sh renders them)
     have groff || need groff
     have man || need man
+    have gnuplot || need gnuplot
     missing=${missing# }
 }
 
