@@ -74,12 +74,16 @@ static int set_uid(cli_options_t *o, const char *s, char *err, size_t errlen)
 static int from_env(cli_options_t *o, char *err, size_t errlen)
 {
     const char *v;
-    if ((v = getenv("RATING_HOST")) && *v && (o->fixed_target = true) &&
-        set_host(o, v, err, errlen) < 0)
-        return -1;
-    if ((v = getenv("RATING_PROG")) && *v && (o->fixed_target = true) &&
-        set_prog(o, v, "RATING_PROG", err, errlen) < 0)
-        return -1;
+    if ((v = getenv("RATING_HOST")) && *v) {
+        o->fixed_target = true;
+        if (set_host(o, v, err, errlen) < 0)
+            return -1;
+    }
+    if ((v = getenv("RATING_PROG")) && *v) {
+        o->fixed_target = true;
+        if (set_prog(o, v, "RATING_PROG", err, errlen) < 0)
+            return -1;
+    }
     if ((v = getenv("RATING_SESSION")) && *v)
         o->session_file = v;
     return 0;

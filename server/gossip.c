@@ -51,9 +51,14 @@ int replica_log_restore(replica_t *r, const urec_t *rec)
     return log_append(r, rec);
 }
 
+bool gossip_can_answer(const vts_t *prev, const vts_t *value_ts)
+{
+    return vts_le(prev, value_ts);
+}
+
 bool replica_can_answer(const replica_t *r, const vts_t *prev)
 {
-    return vts_le(prev, &r->value_ts);
+    return gossip_can_answer(prev, &r->value_ts);
 }
 
 bool replica_find_uid(const replica_t *r, const upd_id_t *uid, vts_t *ts, uint32_t *movie)

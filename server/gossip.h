@@ -67,7 +67,11 @@ void replica_free(replica_t *r);
 /* Put a record back into the log at start-up (from storage). */
 int replica_log_restore(replica_t *r, const urec_t *rec);
 
-/* Query rule: may the value be shown to a client that has seen prev? */
+/* Query rule: may a value with timestamp value_ts be shown to a client
+ * that has seen prev?  (prev <= value_ts.)  replica_can_answer asks it of
+ * the replica's own value; a query on a reader asks it of the value_ts
+ * its read transaction saw (state.c). */
+bool gossip_can_answer(const vts_t *prev, const vts_t *value_ts);
 bool replica_can_answer(const replica_t *r, const vts_t *prev);
 
 /* Find a record for uid in the log or the executed table.  Returns true

@@ -423,14 +423,14 @@ static const char *query_detail(rt_status st, const rt_query *q)
     return st == RT_OK ? "" : status_text(st);
 }
 
-/* The query rule (gossip.h: answerable iff prev <= value_ts), against the
- * value_ts the answer was read with: never older than what the client saw.
+/* The query rule (gossip_can_answer), against the value_ts the answer was
+ * read with: never older than what the client saw.
  * (The answer is read first, see store_read_clock; one that may not be
  * given is dropped.) */
 static rt_status check_prev(rt_status st, const vts_t *prev, const vts_t *value_ts,
                             rt_answer_opt *out)
 {
-    if (vts_le(prev, value_ts))
+    if (gossip_can_answer(prev, value_ts))
         return st;
     xdr_free((xdrproc_t)xdr_rt_answer_opt, (char *)out);
     memset(out, 0, sizeof *out);
@@ -671,7 +671,6 @@ static int check_epoch(state_t *s, uint32_t from, uint64_t epoch, const vts_t *t
     return save_peer_epochs(s);
 }
 
-/* Decode and apply records from peer `from` in one transaction. */
 /* One line per gossip message that brought something, and per discard. */
 static void note_gossip(state_t *s, uint32_t from, int added, size_t log_before)
 {
@@ -684,6 +683,7 @@ static void note_gossip(state_t *s, uint32_t from, int added, size_t log_before)
     note_load(s);
 }
 
+/* Decode and apply records from peer `from` in one transaction. */
 static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts *their_x,
                          const rt_record *val, u_int len, bool more)
 {
