@@ -283,8 +283,10 @@ static void reader_put(state_t *s, store_t *r)
 
 /* ---- small helpers --------------------------------------------------- */
 
-static uint64_t now_ms(void)
+static uint64_t now_ms(const state_t *s)
 {
+    if (s->cfg.clock_ms)
+        return s->cfg.clock_ms(s->cfg.clock_arg);
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
@@ -538,7 +540,7 @@ static int causal_stamp(state_t *s, const op_t *op, uint64_t *stamp)
 {
     uint64_t prior = 0;
     bool live;
-    *stamp = now_ms();
+    *stamp = now_ms(s);
     if (op->kind == OP_ADD_MOVIE)
         return 0;
     if (store_key_stamp(s->store, op->user, op->movie, &prior, &live) < 0)

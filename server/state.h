@@ -39,6 +39,10 @@ struct state_config {
     /* Tests only: called instead of store_sync to make commits durable. */
     int (*sync_hook)(store_t *store, void *arg);
     void *sync_arg;
+    /* Tests only (the simulator): the wall clock in ms, instead of
+     * gettimeofday. */
+    uint64_t (*clock_ms)(void *arg);
+    void *clock_arg;
 };
 
 /* Idle readers kept for later queries (more are opened when needed). */
