@@ -52,6 +52,10 @@ CLIENT_LIB := $(patsubst %.c,$(BUILD)/%.o,$(filter-out client/main.c,$(wildcard 
 PROGS := $(BIN)/ratingd $(BIN)/ratingfe $(BIN)/rating
 BENCH := $(BIN)/ratingbench
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+# Helpers the unit tests share (tests/unit/*.c that are not test_*.c), in an archive: a test
+# links only those it calls.
+UNIT_LIB   := $(BUILD)/tests/libunit.a
+UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
 
 # Keep test objects: they are not temporaries to delete.
 .SECONDARY:
@@ -99,7 +103,11 @@ $(BIN)/ratingbench: $(BUILD)/bench/ratingbench.o $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests link the library part of every program (not the mains).
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SERVER_LIB) $(FE_LIB) $(CLIENT_LIB) $(COMMON_OBJ)
+$(UNIT_LIB): $(UNIT_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_LIB) $(SERVER_LIB) $(FE_LIB) $(CLIENT_LIB) \
+                  $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 

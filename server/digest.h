@@ -2,7 +2,7 @@
  * digest.h -- how the data digest hashes a row.  The digest of a replica
  * is the sum (mod 2^64) of these hashes over its live ratings and its
  * movies, so it does not depend on the order rows were written in and can
- * be kept up to date row by row (store.c); two replicas with equal digests
+ * be kept up to date row by row (store_value.c); two replicas with equal digests
  * hold the same data.
  */
 #ifndef RATINGD_DIGEST_H

@@ -7,7 +7,7 @@
  * The value here is a toy: a list of applied records per replica, so a
  * test can see exactly what was applied and in which order.  Value
  * semantics (last writer wins) are tested with the real store in
- * test_store.c and test_state.c.
+ * test_store_*.c and test_state.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
