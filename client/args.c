@@ -44,14 +44,6 @@ static int rating_arg(const char *s, uint32_t *halves, char *err, size_t len)
     return -1;
 }
 
-static int has_control(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
 /* Copy a title, genre list or search text, checking its length first. */
 static int text_arg(const char *s, const char *what, char *dst, size_t cap, char *err, size_t len)
 {

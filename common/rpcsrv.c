@@ -34,6 +34,7 @@
 
 #include <rpc/rpcb_clnt.h>
 
+#include "clock.h"
 #include "log.h"
 #include "recmark.h"
 
@@ -401,9 +402,7 @@ static void start_connection(int fd)
 /* Wait for connection threads to finish their calls, at most 5 s. */
 static void drain_connections(void)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
+    struct timespec until = clock_deadline_ms(5000);
     pthread_mutex_lock(&srv.mu);
     while (srv.nconns > 0)
         if (pthread_cond_timedwait(&srv.idle, &srv.mu, &until) != 0)

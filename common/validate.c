@@ -7,21 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Decimal digits from p: how many, and where they end. */
+static const char *digits(const char *p, size_t *n)
+{
+    const char *q = p;
+    while (*q >= '0' && *q <= '9')
+        q++;
+    *n = (size_t)(q - p);
+    return q;
+}
+
+/* Exactly, without strtod: it takes blanks, "nan", hex, exponents and the
+ * locale's decimal point, so "0x1p2" would be 4 stars. */
 const char *parse_rating(const char *s, uint32_t *halves)
 {
-    char *end;
+    size_t nwhole = 0, nfrac = 0;
     if (!s || !*s)
         return "missing rating";
-    if (!isdigit((unsigned char)*s))
+    const char *dot = digits(s, &nwhole), *end = dot;
+    if (*dot == '.')
+        end = digits(dot + 1, &nfrac);
+    if (nwhole == 0 || *end != '\0' || (*dot == '.' && nfrac == 0))
         return "rating must be a number from 0.5 to 5.0 in steps of 0.5";
-    errno = 0;
-    double x = strtod(s, &end);
-    if (errno || *end != '\0')
-        return "rating must be a number from 0.5 to 5.0 in steps of 0.5";
-    double h = x * 2.0;
-    if (h < RT_HALVES_MIN || h > RT_HALVES_MAX || h != (double)(uint32_t)h)
+    /* Whole stars of at most two digits; a fraction of .0 or .5, then only
+     * zeros (".50"). */
+    uint32_t whole = nwhole <= 2 ? (uint32_t)strtoul(s, NULL, 10) : UINT32_MAX / 4;
+    bool half = nfrac > 0 && dot[1] == '5';
+    bool steps = nfrac == 0 || ((dot[1] == '0' || half) && strspn(dot + 2, "0") == nfrac - 1);
+    uint32_t h = whole * 2 + half;
+    if (!steps || h < RT_HALVES_MIN || h > RT_HALVES_MAX)
         return "rating must be from 0.5 to 5.0 in steps of 0.5";
-    *halves = (uint32_t)h;
+    *halves = h;
     return NULL;
 }
 
@@ -41,12 +57,12 @@ const char *parse_id(const char *s, uint32_t *id)
     return NULL;
 }
 
-static int has_control(const char *s)
+bool has_control(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 static const char *check_id(uint32_t id, const char *what_zero)

@@ -7,15 +7,22 @@
 #ifndef RATINGD_VALIDATE_H
 #define RATINGD_VALIDATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "record.h"
 
-/* Parse "3.5", "4", "0.5" into half-stars 1..10.  Returns NULL, or an
- * error message for the user. */
+/* Parse a rating into half-stars 1..10: "3.5", "4", "4.0", "0.50" -- one
+ * or two digits, optionally a decimal point and 0 or 5, and then only
+ * zeros.  Nothing else: no blanks, signs, exponents, hex or "nan".  The
+ * one rule for every rating typed or imported.  Returns NULL, or an error
+ * message for the user. */
 const char *parse_rating(const char *s, uint32_t *halves);
 /* Parse a positive decimal id that fits in 31 bits. */
 const char *parse_id(const char *s, uint32_t *id);
+/* True if s holds a control character (below 0x20, or DEL): never in a
+ * title, genres or search text. */
+bool has_control(const char *s);
 /* Check an op's fields; returns NULL or a message.  `from_client` true
  * means OP_ADD_MOVIE must not carry a movie id yet. */
 const char *op_check(const op_t *op, int from_client);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "rpcclnt.h"
 
@@ -28,13 +29,6 @@ static struct {
     int timeout_ms;
     struct replica_info r[VTS_MAX];
 } rt = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int route_init(const cluster_t *c, uint32_t prefer, int timeout_ms)
 {
@@ -79,7 +73,7 @@ static unsigned rank(uint32_t k, const vts_t *prev, bool update, uint64_t now)
 void route_order(const vts_t *prev, bool update, uint32_t *order)
 {
     unsigned ranks[VTS_MAX];
-    uint64_t now = mono_ms();
+    uint64_t now = clock_mono_ms();
     pthread_mutex_lock(&rt.mu);
     for (uint32_t k = 0; k < rt.n; k++) {
         ranks[k] = rank(k, prev, update, now);
@@ -146,14 +140,12 @@ void route_report(uint32_t k, enum route_outcome o, const rt_state *st, const vt
     } else {
         /* Back off 500 ms doubling to 5 s; busy replicas for a short while. */
         int base = o == ROUTE_FAILED ? 500 : 100;
-        r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : base;
-        if (r->backoff_ms > 5000)
-            r->backoff_ms = 5000;
-        r->avoid_until = mono_ms() + (uint64_t)r->backoff_ms;
+        r->backoff_ms = backoff_next_ms(r->backoff_ms, base);
+        r->avoid_until = clock_mono_ms() + (uint64_t)r->backoff_ms;
         r->down = o == ROUTE_FAILED;
     }
     if (st && *st != ST_ACTIVE && o != ROUTE_FAILED)
-        r->avoid_until = mono_ms() + 100;
+        r->avoid_until = clock_mono_ms() + 100;
     log_change(k, was_down, r->down);
     pthread_mutex_unlock(&rt.mu);
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "recmark.h"
 #include "rpcutil.h"
 
@@ -33,13 +34,6 @@ struct conn {
     rec_in_t in;               /* received bytes (recmark.h) */
     uint64_t deadline;         /* of the call in progress */
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t timeout_ms(const struct conn *c)
 {
@@ -106,7 +100,7 @@ static int recv_more(void *ctx, rec_in_t *b)
             return -1;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (mono_ms() >= c->deadline) {
+            if (clock_mono_ms() >= c->deadline) {
                 failed(c, RPC_TIMEDOUT, 0);
                 return -1;
             }
@@ -168,7 +162,7 @@ static enum clnt_stat fc_call(CLIENT *cl, rpcproc_t proc, xdrproc_t xargs, void 
     memcpy(c->out, &mark, 4);
     if (rec_send_all(c->fd, c->out, 4 + len) < 0)
         return failed(c, RPC_CANTSEND, errno);
-    c->deadline = mono_ms() + timeout_ms(c);
+    c->deadline = clock_mono_ms() + timeout_ms(c);
     for (;;) {
         char *rec;
         size_t rlen;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 #include "rating.h"
 #include "rpcutil.h"
@@ -29,13 +30,6 @@ static struct {
     bool stop, kicked;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void peer_failed(uint32_t k, const char *why)
 {
     struct peer *p = &g.peer[k];
@@ -47,10 +41,8 @@ static void peer_failed(uint32_t k, const char *why)
         log_warn("peer %u (%s:%#x) down: %s", k, g.cfg.cluster->rep[k].host,
                  g.cfg.cluster->rep[k].prog, why);
     p->down = true;
-    p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : g.cfg.interval_ms;
-    if (p->backoff_ms > 5000)
-        p->backoff_ms = 5000;
-    p->retry_at_ms = mono_ms() + (uint64_t)p->backoff_ms;
+    p->backoff_ms = backoff_next_ms(p->backoff_ms, g.cfg.interval_ms);
+    p->retry_at_ms = clock_mono_ms() + (uint64_t)p->backoff_ms;
 }
 
 static void peer_ok(uint32_t k)
@@ -124,7 +116,7 @@ static int gossip_once(uint32_t k)
 
 static void gossip_round(void)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = clock_mono_ms();
     for (uint32_t k = 0; k < g.cfg.cluster->n; k++) {
         if (k == g.cfg.self || now < g.peer[k].retry_at_ms)
             continue;
@@ -140,14 +132,7 @@ static void *gossip_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&g.mu);
     while (!g.stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += g.cfg.interval_ms / 1000;
-        until.tv_nsec += (long)(g.cfg.interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = clock_deadline_ms(g.cfg.interval_ms);
         while (!g.stop && !g.kicked)
             if (pthread_cond_timedwait(&g.cv, &g.mu, &until) == ETIMEDOUT)
                 break;

@@ -4,10 +4,11 @@
  * line naming the columns) into a new store, in one transaction.
  *
  * Every field is checked before it is stored, and the first bad row stops
- * the import with its file and line: ids are positive decimal numbers
- * that fit in 31 bits (ids from RT_NEW_MOVIE_BASE up are kept for movies
- * added later), a rating is 0.5 to 5.0 in half stars, written exactly
- * ("4", "4.0", "3.5"), timestamps are Unix seconds, titles and genres fit
+ * the import with its file and line.  Ids and ratings follow the rules
+ * every program reads them by (common/validate.c: parse_id, parse_rating):
+ * ids are positive decimal numbers that fit in 31 bits (ids from
+ * RT_NEW_MOVIE_BASE up are kept for movies added later), a rating is 0.5
+ * to 5.0 in half stars; timestamps are Unix seconds, titles and genres fit
  * their limits and hold no control characters, a movie appears once, and
  * a rating names a movie of movies.csv.  Nothing is kept of a failed
  * import: the transaction is rolled back.
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 
 #include "csv.h"
+#include "validate.h"
 
 /* One CSV file of the data set, and where its errors go. */
 struct import_file {
@@ -98,24 +100,6 @@ static int import_row(struct import_file *im, char **f, int max, int *nf)
     return *nf > 0;
 }
 
-/* A positive decimal id that fits in 31 bits: digits only (strtoul would
- * take blanks, signs and wrap negative numbers). */
-static int field_id(const char *p, uint32_t *out)
-{
-    uint32_t v = 0;
-    if (!*p)
-        return -1;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9' || v > (0x7fffffffu - (uint32_t)(*p - '0')) / 10)
-            return -1;
-        v = v * 10 + (uint32_t)(*p - '0');
-    }
-    if (v == 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Unix seconds to a millisecond stamp that fits in 64 bits. */
 static int field_stamp(const char *p, uint64_t *ms)
 {
@@ -131,46 +115,10 @@ static int field_stamp(const char *p, uint64_t *ms)
     return 0;
 }
 
-/* "4.0", "3.5", "4", "0.50" as half stars, exactly.  Not strtod: it
- * takes "nan", hex and exponents, and depends on the locale. */
-static int field_halves(const char *p, uint32_t *out)
-{
-    uint32_t whole = 0, half = 0;
-    int digits = 0;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (++digits > 2)
-            return -1;
-        whole = whole * 10 + (uint32_t)(*p - '0');
-    }
-    if (digits == 0)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (*p != '0' && *p != '5')
-            return -1;
-        half = *p++ == '5';
-        while (*p == '0')
-            p++;
-    }
-    uint32_t h = whole * 2 + half;
-    if (*p || h < RT_HALVES_MIN || h > RT_HALVES_MAX)
-        return -1;
-    *out = h;
-    return 0;
-}
-
-static bool has_control(const char *p)
-{
-    for (; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return true;
-    return false;
-}
-
 /* Why a movies.csv row cannot be imported, or NULL. */
 static const char *movie_row_error(char **f, int nf, uint32_t *movie)
 {
-    if (nf != 3 || field_id(f[0], movie) < 0)
+    if (nf != 3 || parse_id(f[0], movie) != NULL)
         return "expected movieId,title,genres with a positive movieId";
     if (*movie >= RT_NEW_MOVIE_BASE)
         return "movie ids from 1000000000 up are kept for movies added later";
@@ -241,13 +189,13 @@ static int import_rating(store_t *s, struct import_file *im, char **f, int nf)
     uint32_t user, movie, halves;
     uint64_t stamp;
     movie_info_t m;
-    if (nf != 4 || field_id(f[0], &user) < 0 || field_id(f[1], &movie) < 0 ||
+    if (nf != 4 || parse_id(f[0], &user) != NULL || parse_id(f[1], &movie) != NULL ||
         field_stamp(f[3], &stamp) < 0) {
         import_error(im, "expected userId,movieId,rating,timestamp with positive ids and "
                          "the timestamp in seconds");
         return -1;
     }
-    if (field_halves(f[2], &halves) < 0) {
+    if (parse_rating(f[2], &halves) != NULL) {
         import_error(im, "rating \"%.16s\": expected a rating from 0.5 to 5.0 in steps of 0.5",
                      f[2]);
         return -1;

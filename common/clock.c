@@ -1,0 +1,28 @@
+/* clock.c -- the monotonic clock, deadlines and the back-off rule (clock.h). */
+#include "clock.h"
+
+uint64_t clock_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct timespec clock_deadline_ms(int64_t ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+int backoff_next_ms(int current_ms, int first_ms)
+{
+    int next = current_ms ? current_ms * 2 : first_ms;
+    return next > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : next;
+}

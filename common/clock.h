@@ -1,0 +1,28 @@
+/*
+ * clock.h -- time as the programs measure it: a monotonic clock in
+ * milliseconds for timeouts and back-offs (it does not jump when the wall
+ * clock is set), a deadline for pthread_cond_timedwait (which waits on the
+ * wall clock), and the one back-off rule of the project.
+ */
+#ifndef RATINGD_CLOCK_H
+#define RATINGD_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
+uint64_t clock_mono_ms(void);
+
+/* The CLOCK_REALTIME moment ms milliseconds from now, as
+ * pthread_cond_timedwait takes it. */
+struct timespec clock_deadline_ms(int64_t ms);
+
+/* The longest back-off: a peer or replica that keeps failing is tried
+ * again at least this often. */
+#define BACKOFF_MAX_MS 5000
+
+/* The next wait after one more failure: first_ms the first time
+ * (current_ms 0), then doubling, at most BACKOFF_MAX_MS. */
+int backoff_next_ms(int current_ms, int first_ms);
+
+#endif
