@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cluster.h"
 #include "rating.h"
 #include "record.h"
@@ -102,6 +103,7 @@ static enum clnt_stat one_call(CLIENT *c, struct worker *w, uint64_t i)
          * range of this run's own (from its random origin) */
         a.uid.origin = opt.origin;
         a.uid.seq = ((uint64_t)w->id << 40) | (i + 1);
+        a.stamp = clock_wall_ms(); /* whoever picks the id picks the stamp (rating.x) */
         a.op.kind = OP_RATE;
         a.op.rt_op_u.rate.user = 1000000 + (uint32_t)(opt.origin % 10000) * 100000 +
                                  (uint32_t)w->id * 1500 + (uint32_t)(i / NMOVIES);
@@ -265,6 +267,7 @@ static int run_converge(void)
         memset(&r, 0, sizeof r);
         a.uid.origin = opt.origin;
         a.uid.seq = (uint64_t)i + 1;
+        a.stamp = clock_wall_ms();
         a.op.kind = OP_RATE;
         a.op.rt_op_u.rate.user = 1000000 + (uint32_t)(opt.origin % 10000) * 100000 + 99000 +
                                  (uint32_t)((size_t)i / nhave);

@@ -25,7 +25,8 @@ enum {
     CLI_NOT_FOUND = 1,   /* unknown movie, user or rating; no title matches */
     CLI_USAGE = 2,       /* bad option, command or argument; nothing was sent */
     CLI_UNAVAILABLE = 3, /* cannot reach the service, or it could not serve */
-    CLI_EXISTS = 4       /* rate: the user has rated that movie already */
+    CLI_EXISTS = 4,      /* rate: the user has rated that movie already */
+    CLI_STALE = 5        /* the rating has a later write than this update (--uid) */
 };
 
 typedef enum cli_kind {
@@ -69,7 +70,10 @@ typedef struct cli_session {
     CLIENT *clnt;          /* connected on first use; NULL again after an RPC failure */
     vts_t prev;            /* what this session has seen: sent with every request */
     bool seen_reply;       /* prev took in a reply (the session file needs saving) */
-    upd_id_t uid;          /* the id of the next update */
+    upd_id_t uid;          /* the id of the next update ... */
+    uint64_t stamp;        /* ... and its stamp (0: not chosen yet) */
+    bool fixed_uid;        /* --uid: the id (and stamp) are the user's */
+    uint64_t stamp_last;   /* the greatest stamp used or told of (rating.x) */
     op_t last_op;          /* the last update sent ... */
     bool last_unknown;     /* ... and no answer came: a repeat reuses its id */
 } cli_session_t;

@@ -73,45 +73,75 @@ static int query(cli_session_t *s, const rt_query *q, rt_query_res *r, const cha
 }
 
 /* After an update whose outcome is unknown: how to retry it safely. */
-static void say_unknown(const cli_session_t *s, upd_id_t id)
+static void say_unknown(const cli_session_t *s, upd_id_t id, uint64_t stamp)
 {
     if (s->shell)
         cli_error("the update may or may not have been applied; repeat the same command to "
-                  "retry it (it keeps its id %llu:%llu, so it is applied at most once)",
-                  (unsigned long long)id.origin, (unsigned long long)id.seq);
+                  "retry it (it keeps its id %llu:%llu:%llu, so it is applied at most once)",
+                  (unsigned long long)id.origin, (unsigned long long)id.seq,
+                  (unsigned long long)stamp);
     else
         cli_error("the update may or may not have been applied; to retry it so that it is "
-                  "applied at most once, repeat the command with --uid %llu:%llu",
-                  (unsigned long long)id.origin, (unsigned long long)id.seq);
+                  "applied at most once, repeat the command with --uid %llu:%llu:%llu",
+                  (unsigned long long)id.origin, (unsigned long long)id.seq,
+                  (unsigned long long)stamp);
 }
 
-/* Send op (SUBMIT or UPDATE) with the session's prev and next id. */
-static int update(cli_session_t *s, bool submit, const op_t *op, rt_update_res *r,
-                  const char *what)
+/* Send op (SUBMIT or UPDATE) once with the session's prev, id and stamp.
+ * Returns whether an answer came; *repeat says the id was sent before. */
+static bool send_update(cli_session_t *s, bool submit, const op_t *op, rt_update_res *r,
+                        bool *repeat)
 {
     rt_update_args a;
     memset(&a, 0, sizeof a);
     memset(r, 0, sizeof *r);
-    upd_id_t id = cli_session_next_uid(s, op);
+    upd_id_t id = cli_session_next_uid(s, op, repeat);
     a.uid.origin = id.origin;
     a.uid.seq = id.seq;
+    a.stamp = s->stamp;
     if (vts_to_xdr(&a.prev, &s->prev) < 0 || op_to_xdr(&a.op, op) < 0) {
         xdr_free(RPC_XDR(xdr_rt_update_args), (char *)&a);
         cli_error("out of memory");
-        return CLI_UNAVAILABLE;
+        return false;
     }
     bool answered = cli_call_update(s, submit, &a, r);
     xdr_free(RPC_XDR(xdr_rt_update_args), (char *)&a);
-    /* The front end's "unavailable" may follow a call that did reach a replica. */
-    bool known = answered && r->status != RT_UNAVAILABLE;
+    return answered;
+}
+
+/* Times an update is sent again with a new id after RT_STALE. */
+#define RESTAMPS 3
+
+/* Send op (SUBMIT or UPDATE); the answer is in r, which the caller frees.
+ * RT_STALE (a later write to the rating is there) for an update that no
+ * replica can have applied -- its id was never sent without an answer, and
+ * is not the user's -- means only that our stamp was behind: a new id with
+ * a stamp after the later write's writes it (rating.x). */
+static int update(cli_session_t *s, bool submit, const op_t *op, rt_update_res *r,
+                  const char *what)
+{
+    bool repeat = false, answered = false, known = false;
+    for (int n = 0; n <= RESTAMPS; n++) {
+        answered = send_update(s, submit, op, r, &repeat);
+        /* The front end's "unavailable" may follow a call that did reach a replica. */
+        known = answered && r->status != RT_UNAVAILABLE;
+        if (!known || r->status != RT_STALE || repeat || s->fixed_uid || n == RESTAMPS)
+            break;
+        cli_session_restamp(s, r->stamp);
+        xdr_free(RPC_XDR(xdr_rt_update_res), (char *)r);
+    }
+    upd_id_t id = s->uid;
+    uint64_t stamp = s->stamp;
     cli_session_sent(s, op, known);
     int rc = CLI_UNAVAILABLE;
     if (answered) {
         take_ts(s, &r->ts);
+        if (r->stamp > s->stamp_last)
+            s->stamp_last = r->stamp;
         rc = r->status == RT_OK ? CLI_OK : refused(s, r->status, r->detail, what);
     }
     if (!known)
-        say_unknown(s, id);
+        say_unknown(s, id, stamp);
     return rc;
 }
 

@@ -56,8 +56,11 @@ static void usage(FILE *f)
             "  -s, --session FILE       keep the session's timestamp in FILE, so that later\n"
             "                           commands see this one's writes (env RATING_SESSION)\n"
             "  -t, --timeout MS         RPC timeout in milliseconds (default %d)\n"
-            "      --uid ORIGIN:SEQ     the update's id (decimal); the same command with the\n"
-            "                           same id is a retry, applied at most once\n"
+            "      --uid ORIGIN:SEQ:STAMP  the update's id and stamp, as printed when an\n"
+            "                           update's outcome is unknown: the same command with\n"
+            "                           them is a retry, applied at most once, at one place\n"
+            "                           in the order of the rating's writes (ORIGIN:SEQ\n"
+            "                           alone: the stamp is chosen now)\n"
             "  -h, --help               this text\n"
             "  -V, --version            the version\n\n"
             "Exit status:\n"
@@ -66,7 +69,9 @@ static void usage(FILE *f)
             "  2  usage or invalid input (nothing was sent), or a malformed session file\n"
             "  3  the service is unavailable: cannot reach it, no answer in time, no replica\n"
             "     could serve, a server error; or the session file could not be written\n"
-            "  4  already exists: rate of a rating the user has already given (use update)\n",
+            "  4  already exists: rate of a rating the user has already given (use update)\n"
+            "  5  superseded: with --uid, the rating has a later write than the update\n"
+            "     (the later one stands; the command without --uid writes it again)\n",
             RATING_FRONTEND, CLI_DEFAULT_TIMEOUT_MS);
 }
 
@@ -103,6 +108,8 @@ static int open_session(cli_session_t *s, const cli_options_t *o)
         return CLI_USAGE;
     }
     s->uid = o->uid;
+    s->stamp = o->stamp;
+    s->fixed_uid = o->has_uid;
     if (!o->has_uid && cli_uid_fresh(&s->uid) < 0) {
         cli_error("cannot get random bits for an update id (getrandom failed)");
         return CLI_UNAVAILABLE;

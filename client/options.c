@@ -62,8 +62,10 @@ static int set_timeout(cli_options_t *o, const char *s, char *err, size_t errlen
 
 static int set_uid(cli_options_t *o, const char *s, char *err, size_t errlen)
 {
-    if (cli_uid_parse(s, &o->uid) < 0) {
-        snprintf(err, errlen, "--uid '%s': give ORIGIN:SEQ, two decimal numbers, ORIGIN not 0",
+    if (cli_uid_parse(s, &o->uid, &o->stamp) < 0) {
+        snprintf(err, errlen,
+                 "--uid '%s': give ORIGIN:SEQ:STAMP as the client printed it (decimal numbers, "
+                 "ORIGIN and STAMP not 0), or ORIGIN:SEQ",
                  s);
         return -1;
     }

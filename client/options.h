@@ -25,6 +25,7 @@ typedef struct cli_options {
     const char *session_file;   /* NULL: none */
     bool has_uid;
     upd_id_t uid;
+    uint64_t stamp;        /* --uid's third part; 0 if not given */
     bool help;
     bool version;
     int first;                  /* argv index of the command (argc: none) */

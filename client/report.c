@@ -24,6 +24,7 @@ int cli_exit_for(rt_status st)
     case RT_NOT_FOUND: return CLI_NOT_FOUND;
     case RT_INVALID: return CLI_USAGE;
     case RT_EXISTS: return CLI_EXISTS;
+    case RT_STALE: return CLI_STALE;
     default: return CLI_UNAVAILABLE; /* overloaded, not ready, offline, denied, internal, full */
     }
 }

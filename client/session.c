@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "report.h"
 
 /* Longest session file: 32 entries of 20 digits, commas, brackets. */
@@ -115,23 +116,29 @@ int cli_session_commit(cli_session_t *s)
     return CLI_OK;
 }
 
-int cli_uid_parse(const char *s, upd_id_t *uid)
+int cli_uid_parse(const char *s, upd_id_t *uid, uint64_t *stamp)
 {
-    unsigned long long v[2];
-    for (int i = 0; i < 2; i++) {
+    unsigned long long v[3] = {0, 0, 0};
+    int n = 0;
+    for (; n < 3; n++) {
         char *end;
         if (!isdigit((unsigned char)*s))
             return -1;
         errno = 0;
-        v[i] = strtoull(s, &end, 10);
-        if (errno || *end != (i == 0 ? ':' : '\0'))
+        v[n] = strtoull(s, &end, 10);
+        if (errno)
+            return -1;
+        if (*end == '\0')
+            break;
+        if (*end != ':' || n == 2)
             return -1;
         s = end + 1;
     }
-    if (v[0] == 0)
+    if (n == 0 || v[0] == 0 || (n == 2 && v[2] == 0))
         return -1;
     uid->origin = v[0];
     uid->seq = v[1];
+    *stamp = v[2];
     return 0;
 }
 
@@ -148,13 +155,28 @@ int cli_uid_fresh(upd_id_t *uid)
     return r ? 0 : -1;
 }
 
-upd_id_t cli_session_next_uid(cli_session_t *s, const op_t *op)
+/* A stamp for a new update (rating.x): the clock in ms, above every stamp
+ * this session used or was told of, so its own writes follow each other
+ * whatever the clock does. */
+static void fresh_stamp(cli_session_t *s, uint64_t after)
 {
-    if (s->last_unknown && memcmp(&s->last_op, op, sizeof *op) == 0)
+    uint64_t now = clock_wall_ms(), floor = s->stamp_last > after ? s->stamp_last : after;
+    s->stamp = now > floor ? now : floor + 1;
+    s->stamp_last = s->stamp;
+}
+
+upd_id_t cli_session_next_uid(cli_session_t *s, const op_t *op, bool *repeat)
+{
+    *repeat = s->last_unknown && memcmp(&s->last_op, op, sizeof *op) == 0;
+    if (*repeat)
         return s->uid;
-    if (s->last_unknown)
+    if (s->last_unknown) {
         s->uid.seq++; /* a different update: the unanswered one keeps its id */
+        s->stamp = 0;
+    }
     s->last_unknown = false;
+    if (s->stamp == 0)
+        fresh_stamp(s, 0);
     return s->uid;
 }
 
@@ -162,6 +184,15 @@ void cli_session_sent(cli_session_t *s, const op_t *op, bool answered)
 {
     s->last_op = *op;
     s->last_unknown = !answered;
-    if (answered)
+    if (answered) {
         s->uid.seq++;
+        s->stamp = 0;
+        s->fixed_uid = false; /* --uid named one update */
+    }
+}
+
+void cli_session_restamp(cli_session_t *s, uint64_t later)
+{
+    s->uid.seq++;
+    fresh_stamp(s, later);
 }

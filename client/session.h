@@ -25,16 +25,23 @@ int cli_session_save(const char *path, const vts_t *prev, char *err, size_t errl
  * Returns CLI_OK, or CLI_UNAVAILABLE after reporting. */
 int cli_session_commit(cli_session_t *s);
 
-/* Parse --uid "ORIGIN:SEQ", two decimal numbers, ORIGIN not 0.  0 or -1. */
-int cli_uid_parse(const char *s, upd_id_t *uid);
+/* Parse --uid "ORIGIN:SEQ:STAMP" (as say_unknown prints it) or
+ * "ORIGIN:SEQ" (*stamp = 0: chosen when sent), decimal numbers, ORIGIN and
+ * STAMP not 0.  0 or -1.  Only the three-part form repeats an update
+ * safely at any replica (rating.x: the stamp belongs to the update). */
+int cli_uid_parse(const char *s, upd_id_t *uid, uint64_t *stamp);
 /* A fresh id: 64 random bits (never 0) from getrandom(), seq 1.  0 or -1. */
 int cli_uid_fresh(upd_id_t *uid);
 
-/* The id for the next update of op: a repeat of an update that got no
- * answer reuses that update's id (so the service applies it once);
- * anything else takes the next sequence number. */
-upd_id_t cli_session_next_uid(cli_session_t *s, const op_t *op);
+/* The id and stamp for the next update of op: a repeat of an update that
+ * got no answer reuses that update's (so the service applies it once, at
+ * one place in the order of its rating); anything else takes the next
+ * sequence number and a new stamp.  *repeat says which. */
+upd_id_t cli_session_next_uid(cli_session_t *s, const op_t *op, bool *repeat);
 /* Record the outcome of the update just sent: answered or not. */
 void cli_session_sent(cli_session_t *s, const op_t *op, bool answered);
+/* RT_STALE for an update no replica can have applied: a new id whose
+ * stamp is after `later`, the later write's. */
+void cli_session_restamp(cli_session_t *s, uint64_t later);
 
 #endif

@@ -12,6 +12,9 @@
 
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 uint64_t clock_mono_ms(void);
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME): the clock that
+ * update stamps are made from (rating.x); it may jump. */
+uint64_t clock_wall_ms(void);
 
 /* The CLOCK_REALTIME moment ms milliseconds from now, as
  * pthread_cond_timedwait takes it. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
+
 bool uid_eq(const upd_id_t *a, const upd_id_t *b)
 {
     return a->origin == b->origin && a->seq == b->seq;
@@ -24,6 +26,24 @@ int lww_cmp(uint64_t stamp_a, const upd_id_t *a, uint64_t stamp_b, const upd_id_
     if (c == 0)
         c = cmp_u64(a->seq, b->seq);
     return c;
+}
+
+uint64_t op_digest(const op_t *op)
+{
+    uint64_t h = mix64((uint64_t)op->kind);
+    h = mix64(h ^ (((uint64_t)op->user << 32) | (op->kind == OP_ADD_MOVIE ? 0 : op->movie)));
+    h = mix64(h ^ op->halves);
+    if (op->kind == OP_ADD_MOVIE)
+        h = hash_str(hash_str(h, op->title), op->genres);
+    return h ? h : 1;
+}
+
+void urec_result(const urec_t *r, upd_result_t *out)
+{
+    out->ts = r->ts;
+    out->movie = r->op.movie;
+    out->stamp = r->stamp;
+    out->digest = op_digest(&r->op);
 }
 
 rt_status vts_from_xdr(vts_t *dst, const rt_vts *src)

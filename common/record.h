@@ -42,10 +42,27 @@ typedef struct urec {
     bool applied;          /* local only: reflected in the value already */
 } urec_t;
 
+/* What an update id got when it was accepted: its timestamp, its movie
+ * (the id assigned to a new movie), its stamp, and the digest of its
+ * operation (op_digest), so that a repeat of the id can be told from a
+ * reuse of it for another update. */
+typedef struct upd_result {
+    vts_t ts;
+    uint32_t movie;
+    uint64_t stamp;
+    uint64_t digest;       /* 0: not known (recorded before digests) */
+} upd_result_t;
+
 bool uid_eq(const upd_id_t *a, const upd_id_t *b);
 bool uid_is_zero(const upd_id_t *u);
 /* Order for last-writer-wins: by stamp, then uid.  <0, 0, >0. */
 int lww_cmp(uint64_t stamp_a, const upd_id_t *a, uint64_t stamp_b, const upd_id_t *b);
+/* A digest of what an operation does, never 0: equal for two copies of one
+ * update.  A new movie's id is left out (each replica that accepts a copy
+ * assigns its own, store.c reconciles them). */
+uint64_t op_digest(const op_t *op);
+/* The record's result, as the executed table keeps it. */
+void urec_result(const urec_t *r, upd_result_t *out);
 
 /* XDR <-> internal.  The from_xdr functions validate lengths and return
  * RT_INVALID for anything out of range; to_xdr fills heap memory that

@@ -115,6 +115,7 @@ const char *status_text(rt_status st)
     case RT_DENIED: return "permission denied";
     case RT_INTERNAL: return "internal error";
     case RT_FULL: return "id space exhausted";
+    case RT_STALE: return "superseded by a later write";
     }
     return "unknown status";
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "record.h"
 #include "route.h"
@@ -16,6 +17,7 @@
 static int wait_ms;
 static uint64_t uid_origin;
 static uint64_t uid_seq;
+static uint64_t stamp_last; /* the last stamp given to an update of ours */
 
 int forward_init(int wait)
 {
@@ -26,17 +28,14 @@ int forward_init(int wait)
     return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Why each replica could not serve, for the final error. */
+/* Why each replica could not serve, for the final error; and whether a
+ * call that failed may still have reached its replica (a time-out, a
+ * connection lost after the call went out), so the update may be applied
+ * there. */
 struct why {
     char text[RT_MAX_DETAIL + 1];
     size_t len;
+    bool maybe_applied;
 };
 
 static void why_add(struct why *w, uint32_t k, const char *reason)
@@ -78,6 +77,8 @@ static bool try_replica(uint32_t k, const struct attempt *at, struct why *why)
     route_return(k, c, cs != RPC_SUCCESS);
     if (cs != RPC_SUCCESS) {
         route_report(k, ROUTE_FAILED, NULL, NULL);
+        /* Only a call that never left is known not to have been served. */
+        why->maybe_applied |= cs != RPC_CANTSEND && cs != RPC_CANTENCODEARGS;
         why_add(why, k, clnt_sperrno(cs));
         return false;
     }
@@ -98,7 +99,7 @@ static bool try_replica(uint32_t k, const struct attempt *at, struct why *why)
 static bool forward(const vts_t *prev, bool update, const struct attempt *at, size_t res_size,
                     struct why *why)
 {
-    uint64_t deadline = mono_ms() + (uint64_t)wait_ms;
+    uint64_t deadline = clock_mono_ms() + (uint64_t)wait_ms;
     unsigned delay_ms = 20;
     uint32_t order[VTS_MAX];
     for (;;) {
@@ -111,7 +112,7 @@ static bool forward(const vts_t *prev, bool update, const struct attempt *at, si
                 return true;
             memset(at->res, 0, res_size);
         }
-        if (mono_ms() + delay_ms > deadline)
+        if (clock_mono_ms() + delay_ms > deadline)
             return false;
         usleep(delay_ms * 1000);
         delay_ms = delay_ms * 2 > 200 ? 200 : delay_ms * 2;
@@ -167,25 +168,67 @@ static const char *check_update(const rt_update_args *a, vts_t *prev)
     return op_check(&op, op.kind == OP_ADD_MOVIE);
 }
 
+/* An id and a stamp for an update from a client that sent none (rating.x:
+ * whoever picks the id picks the stamp): the clock in ms, above every
+ * stamp given before and above `after`. */
+static void assign_id(rt_update_args *a, uint64_t after)
+{
+    uint64_t last = __atomic_load_n(&stamp_last, __ATOMIC_RELAXED), stamp;
+    do {
+        stamp = clock_wall_ms();
+        if (stamp <= last)
+            stamp = last + 1;
+        if (stamp <= after)
+            stamp = after + 1;
+    } while (!__atomic_compare_exchange_n(&stamp_last, &last, stamp, true, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    a->uid.origin = uid_origin;
+    a->uid.seq = __atomic_add_fetch(&uid_seq, 1, __ATOMIC_RELAXED);
+    a->stamp = stamp;
+}
+
+/* Times an update of ours is stamped again after RT_STALE (each time the
+ * stamp passes the later write's, so once is nearly always enough). */
+#define RESTAMPS 3
+
 void forward_update(const rt_update_args *in, bool submit, rt_update_res *res)
 {
     vts_t prev;
     struct why why = {.len = 0};
     const char *bad = check_update(in, &prev);
+    bool ours = in->uid.origin == 0 && in->uid.seq == 0;
+    if (!bad && !ours && in->stamp == 0)
+        bad = "an update with an id of its own needs its stamp too (rating.x: rt_update_args)";
     if (bad) {
         res->status = RT_INVALID;
         res->detail = strdup(bad);
         return;
     }
     rt_update_args a = *in;
-    if (a.uid.origin == 0 && a.uid.seq == 0) {
-        a.uid.origin = uid_origin;
-        a.uid.seq = __atomic_add_fetch(&uid_seq, 1, __ATOMIC_RELAXED);
-    }
+    if (ours)
+        assign_id(&a, 0);
     struct attempt at = {submit ? call_submit : call_update, &a, res,
                          (xdrproc_t)xdr_rt_update_res, &res->status, &res->ts};
-    if (forward(&prev, true, &at, sizeof *res, &why))
-        return;
+    for (int n = 0; forward(&prev, true, &at, sizeof *res, &why); n++) {
+        if (res->status != RT_STALE)
+            return;
+        /* A later write is there.  If no copy of this update can be
+         * anywhere, a new id with a later stamp writes it; otherwise the
+         * outcome is unknown (a copy may be applied, and superseded). */
+        if (!why.maybe_applied && (!ours || n == RESTAMPS))
+            return; /* the client's own id: the client decides (rating.x) */
+        if (why.maybe_applied) {
+            why_add(&why, res->replica, "has a later write, and a replica that did not answer "
+                                        "may have applied the update");
+            xdr_free((xdrproc_t)xdr_rt_update_res, (char *)res);
+            memset(res, 0, sizeof *res);
+            break;
+        }
+        uint64_t later = res->stamp;
+        xdr_free((xdrproc_t)xdr_rt_update_res, (char *)res);
+        memset(res, 0, sizeof *res);
+        assign_id(&a, later);
+    }
     res->status = RT_UNAVAILABLE;
     res->detail = unavailable(&why);
     log_warn("update %llu:%llu not accepted: %s", (unsigned long long)a.uid.origin,

@@ -97,21 +97,25 @@ static rt_query_args q_user(uint32_t u)
     return a;
 }
 
+/* The updates' stamps (rating.x): a moment in 2023, so a replica's clock
+ * is always past them. */
+#define SEED_STAMP 1700000000000ULL
+
 static rt_update_args u_rate(uint64_t seq, uint32_t u, uint32_t m, uint32_t h)
 {
-    rt_update_args a = {{0, NULL}, {7, seq}, {.kind = OP_RATE, .rt_op_u.rate = {u, m, h}}};
+    rt_update_args a = {{0, NULL}, {7, seq}, SEED_STAMP + seq, {.kind = OP_RATE, .rt_op_u.rate = {u, m, h}}};
     return a;
 }
 
 static rt_update_args u_delete(uint64_t seq, uint32_t u, uint32_t m)
 {
-    rt_update_args a = {{0, NULL}, {7, seq}, {.kind = OP_DELETE, .rt_op_u.del = {u, m}}};
+    rt_update_args a = {{0, NULL}, {7, seq}, SEED_STAMP + seq, {.kind = OP_DELETE, .rt_op_u.del = {u, m}}};
     return a;
 }
 
 static rt_update_args u_add(uint64_t seq)
 {
-    rt_update_args a = {{0, NULL}, {7, seq}, {.kind = OP_ADD_MOVIE}};
+    rt_update_args a = {{0, NULL}, {7, seq}, SEED_STAMP + seq, {.kind = OP_ADD_MOVIE}};
     a.op.rt_op_u.add = (rt_add_movie){0, ftitle, genres, 900, 9};
     return a;
 }
@@ -182,7 +186,7 @@ static void xdr_seeds(void)
     char nf[] = "no such movie";
     rt_query_res qnf = {RT_NOT_FOUND, {3, ts3}, 2, {FALSE, {.answer = {.kind = Q_MOVIE}}}, nf};
     xdr_seed("query_res_not_found", T_QR, X(xdr_rt_query_res), &qnf);
-    rt_update_res upr = {RT_OK, {3, ts3}, 1000000032, 1, empty};
+    rt_update_res upr = {RT_OK, {3, ts3}, 1000000032, 1, SEED_STAMP + 1, {7, 1}, empty};
     xdr_seed("update_res", T_UR, X(xdr_rt_update_res), &upr);
     rt_gossip_res gr = {RT_OK, {3, ts_big}, {1, rec}, TRUE, {0, NULL}};
     xdr_seed("gossip_res", T_GR, X(xdr_rt_gossip_res), &gr);
@@ -209,7 +213,7 @@ static void xdr_seeds(void)
     snr.rows.rt_snap_rows_u.ratings.ratings_len = 2;
     snr.rows.rt_snap_rows_u.ratings.ratings_val = srt;
     xdr_seed("snap_res_ratings", T_SNR, X(xdr_rt_snap_res), &snr);
-    rt_snap_exec se[1] = {{{7, 1}, {3, ts3}, 0}};
+    rt_snap_exec se[1] = {{{7, 1}, {3, ts3}, 0, SEED_STAMP + 1, 0x9e3779b97f4a7c15ULL}};
     snr.rows.part = SNAP_EXECUTED;
     snr.rows.rt_snap_rows_u.executed.executed_len = 1;
     snr.rows.rt_snap_rows_u.executed.executed_val = se;

@@ -61,16 +61,15 @@ bool replica_can_answer(const replica_t *r, const vts_t *prev)
     return gossip_can_answer(prev, &r->value_ts);
 }
 
-bool replica_find_uid(const replica_t *r, const upd_id_t *uid, vts_t *ts, uint32_t *movie)
+bool replica_find_uid(const replica_t *r, const upd_id_t *uid, upd_result_t *out)
 {
     for (size_t i = 0; i < r->log_len; i++) {
         if (uid_eq(&r->log[i].uid, uid)) {
-            *ts = r->log[i].ts;
-            *movie = r->log[i].op.movie;
+            urec_result(&r->log[i], out);
             return true;
         }
     }
-    return r->hooks.executed(r->hooks.ctx, uid, ts, movie);
+    return r->hooks.executed(r->hooks.ctx, uid, out);
 }
 
 /* New movie ids come from the accepting replica and its own counter, so
@@ -158,7 +157,9 @@ static bool record_sane(const replica_t *r, const urec_t *rec)
  * replica_ts[c] = m means we hold (or have applied) all of 1..m.  A sender
  * sends, in order, every record of c past what it knows we have, so each
  * new record of c is exactly replica_ts[c] + 1; anything else is a gap and
- * is ignored until a later message fills it. */
+ * is ignored until a later message fills it.  That holds for our own
+ * records too: a peer holds one past our count only if we lost it, and
+ * taking it back is how a replica that lost state recovers (recovery.h). */
 static int receive_record(replica_t *r, const urec_t *in, bool *gap)
 {
     urec_t rec = *in;
@@ -166,7 +167,7 @@ static int receive_record(replica_t *r, const urec_t *in, bool *gap)
     uint64_t seq = rec.ts.t[c];
     if (seq <= r->replica_ts.t[c])
         return 0; /* have it */
-    if (c == r->id || seq != r->replica_ts.t[c] + 1) {
+    if (seq != r->replica_ts.t[c] + 1) {
         *gap = true;
         return 0;
     }

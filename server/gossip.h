@@ -40,8 +40,8 @@ struct replica_hooks {
     /* Apply r->op to the value and record r->uid as executed.  Nonzero
      * aborts the step (the caller rolls its transaction back). */
     int (*apply)(void *ctx, const urec_t *r);
-    /* Was uid executed here?  If so fill its ts and movie id. */
-    bool (*executed)(void *ctx, const upd_id_t *uid, vts_t *ts, uint32_t *movie);
+    /* Was uid executed here?  If so fill what it got. */
+    bool (*executed)(void *ctx, const upd_id_t *uid, upd_result_t *out);
     /* A record entered the log, or changed (became applied). */
     int (*logged)(void *ctx, const urec_t *r);
     /* A record left the log. */
@@ -75,8 +75,9 @@ bool gossip_can_answer(const vts_t *prev, const vts_t *value_ts);
 bool replica_can_answer(const replica_t *r, const vts_t *prev);
 
 /* Find a record for uid in the log or the executed table.  Returns true
- * and fills ts (and movie, for a new movie) when the update is a retry. */
-bool replica_find_uid(const replica_t *r, const upd_id_t *uid, vts_t *ts, uint32_t *movie);
+ * and fills what the update got when it was accepted (a retry, or a reuse
+ * of the id if out->digest differs from the new operation's). */
+bool replica_find_uid(const replica_t *r, const upd_id_t *uid, upd_result_t *out);
 
 /* Accept a new update (the caller checked that uid is not a retry and
  * that op is valid).  Assigns ts and, for OP_ADD_MOVIE, the movie id;

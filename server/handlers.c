@@ -12,7 +12,7 @@ static state_t *served_state;
 /* Gossip early once half the overload threshold waits for it. */
 static void kick_gossip_if_busy(const rt_update_res *res)
 {
-    if (res->status == RT_OK && state_pending(served_state) * 2 > served_state->cfg.overload)
+    if (res->status == RT_OK && state_gossip_due(served_state))
         peers_kick();
 }
 

@@ -1,4 +1,4 @@
-/* join.c -- the joining half of snapshot transfer. */
+/* join.c -- the joining half of snapshot transfer (join.h). */
 #include "join.h"
 
 #include <stdio.h>
@@ -10,44 +10,60 @@
 #include "rpcutil.h"
 #include "validate.h"
 
-/* Pick the peer that knows most of our own updates (then the most in
- * all).  Returns its index, or -1 if no reachable peer has any state. */
-static int choose_source(const state_t *s, const cluster_t *c, int timeout_ms)
+/* A connection to replica k through its host's rpcbind. */
+static CLIENT *connect_rpcbind(void *ctx, uint32_t k, int timeout_ms, char *err, size_t errlen)
+{
+    const cluster_t *c = ctx;
+    return rpc_connect(c->rep[k].host, c->rep[k].prog, RATING_REPLICA_V1, timeout_ms, err,
+                       errlen);
+}
+
+/* Peer k's replica timestamp, from its STATUS; false if it did not answer. */
+static bool peer_status(const struct join_peers *p, uint32_t k, int timeout_ms, vts_t *rts)
+{
+    char err[256];
+    rt_status_res st;
+    CLIENT *cl = p->connect(p->ctx, k, timeout_ms, err, sizeof err);
+    if (!cl)
+        return false;
+    memset(&st, 0, sizeof st);
+    bool ok = rp_status_1(&st, cl) == RPC_SUCCESS && st.status == RT_OK &&
+              vts_from_xdr(rts, &st.replica_ts) == RT_OK;
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&st);
+    clnt_destroy(cl);
+    return ok;
+}
+
+/* Ask every peer; each answer counts for recovery (what it holds of our
+ * updates).  Returns the peer that holds most of our own updates (then the
+ * most in all), or -1 if no reachable peer has any state. */
+static int choose_source(state_t *s, const struct join_peers *p, int timeout_ms)
 {
     int best = -1;
     uint64_t best_own = 0, best_sum = 0;
-    for (uint32_t k = 0; k < c->n; k++) {
-        char err[256];
-        rt_status_res st;
-        if (k == s->cfg.id)
+    uint32_t self = state_id(s);
+    for (uint32_t k = 0; k < state_nreplicas(s); k++) {
+        vts_t r;
+        if (k == self || !peer_status(p, k, timeout_ms, &r))
             continue;
-        CLIENT *cl = rpc_connect(c->rep[k].host, c->rep[k].prog, RATING_REPLICA_V1, timeout_ms,
-                                 err, sizeof err);
-        if (!cl)
-            continue;
-        memset(&st, 0, sizeof st);
-        if (rp_status_1(&st, cl) == RPC_SUCCESS && st.status == RT_OK) {
-            vts_t r;
-            if (vts_from_xdr(&r, &st.replica_ts) == RT_OK) {
-                uint64_t sum = 0;
-                for (uint32_t i = 0; i < r.n; i++)
-                    sum += r.t[i];
-                uint64_t own = r.t[s->cfg.id];
-                if (sum > 0 && (best < 0 || own > best_own || (own == best_own && sum > best_sum))) {
-                    best = (int)k;
-                    best_own = own;
-                    best_sum = sum;
-                }
-            }
+        state_heard_status(s, k, &r);
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < r.n; i++)
+            sum += r.t[i];
+        uint64_t own = r.t[self];
+        if (sum > 0 && (best < 0 || own > best_own || (own == best_own && sum > best_sum))) {
+            best = (int)k;
+            best_own = own;
+            best_sum = sum;
         }
-        xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&st);
-        clnt_destroy(cl);
     }
     return best;
 }
 
 struct transfer {
     state_t *s;
+    store_t *db;          /* state_install_begin's */
+    uint32_t n;
     CLIENT *cl;
     uint64_t session;
     vts_t value_ts;
@@ -58,7 +74,7 @@ struct transfer {
  * without a valid authenticator). */
 static int fetch(struct transfer *t, rt_snap_part part, uint64_t a, uint64_t b, rt_snap_res *res)
 {
-    rt_snap_args args = {t->s->cfg.id, t->session, part, a, b, {0, NULL}};
+    rt_snap_args args = {state_id(t->s), t->session, part, a, b, {0, NULL}};
     memset(res, 0, sizeof *res);
     if (auth_sign_call(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_snap_args, &args, &args.mac.mac_len,
                        &args.mac.mac_val))
@@ -95,7 +111,7 @@ static int install_movies(struct transfer *t, const rt_snap_rows *rows, uint64_t
                            .alias_of = m->alias_of};
         snprintf(mi.title, sizeof mi.title, "%s", m->title ? m->title : "");
         snprintf(mi.genres, sizeof mi.genres, "%s", m->genres ? m->genres : "");
-        if (store_put_movie(t->s->store, &mi) < 0)
+        if (store_put_movie(t->db, &mi) < 0)
             return -1;
         *a = m->movie;
         *b = 0;
@@ -108,7 +124,7 @@ static int install_ratings(struct transfer *t, const rt_snap_rows *rows, uint64_
     for (u_int i = 0; i < rows->rt_snap_rows_u.ratings.ratings_len; i++) {
         const rt_snap_rating *r = &rows->rt_snap_rows_u.ratings.ratings_val[i];
         snap_rating_t sr = {r->user, r->movie, r->halves, r->stamp, {r->uid.origin, r->uid.seq}};
-        if (store_put_rating(t->s->store, &sr) < 0)
+        if (store_put_rating(t->db, &sr) < 0)
             return -1;
         *a = r->user;
         *b = r->movie;
@@ -121,9 +137,10 @@ static int install_executed(struct transfer *t, const rt_snap_rows *rows, uint64
 {
     for (u_int i = 0; i < rows->rt_snap_rows_u.executed.executed_len; i++) {
         const rt_snap_exec *e = &rows->rt_snap_rows_u.executed.executed_val[i];
-        snap_exec_t se = {{e->uid.origin, e->uid.seq}, {0}, e->movie};
-        if (vts_from_xdr(&se.ts, &e->ts) != RT_OK || se.ts.n > t->s->cfg.n ||
-            store_put_executed(t->s->store, &se) < 0)
+        snap_exec_t se = {{e->uid.origin, e->uid.seq}, {.movie = e->movie, .stamp = e->stamp,
+                                                        .digest = e->digest}};
+        if (vts_from_xdr(&se.got.ts, &e->ts) != RT_OK || se.got.ts.n > t->n ||
+            store_put_executed(t->db, &se) < 0)
             return -1;
         *a = e->uid.origin;
         *b = e->uid.seq;
@@ -136,11 +153,11 @@ static int install_log(struct transfer *t, const rt_snap_rows *rows, uint64_t *a
     for (u_int i = 0; i < rows->rt_snap_rows_u.log.log_len; i++) {
         urec_t r;
         if (urec_from_xdr(&r, &rows->rt_snap_rows_u.log.log_val[i]) != RT_OK ||
-            r.origin >= t->s->cfg.n || r.ts.n > t->s->cfg.n || r.prev.n > t->s->cfg.n)
+            r.origin >= t->n || r.ts.n > t->n || r.prev.n > t->n)
             return -1;
-        r.ts.n = r.prev.n = t->s->cfg.n;
+        r.ts.n = r.prev.n = t->n;
         r.applied = vts_le(&r.ts, &t->value_ts);
-        if (store_log_put(t->s->store, &r) < 0)
+        if (store_log_put(t->db, &r) < 0)
             return -1;
         *a = r.origin;
         *b = r.ts.t[r.origin];
@@ -180,7 +197,7 @@ static int copy_all(struct transfer *t)
  * of every replica; the source itself has what it reported. */
 static int install_header(struct transfer *t, const rt_snap_header *h, uint32_t src)
 {
-    uint32_t n = t->s->cfg.n;
+    uint32_t n = t->n;
     vts_t rts, table[VTS_MAX];
     store_counts_t c = {h->nratings, h->nmovies, h->executed, h->digest};
     /* Timestamps longer than our cluster come from a peer configured with
@@ -196,20 +213,20 @@ static int install_header(struct transfer *t, const rt_snap_header *h, uint32_t 
     table[src] = rts;
     for (uint32_t k = 0; k < n; k++)
         table[k].n = n;
-    if (store_save_ts(t->s->store, &rts, &t->value_ts, table, n) < 0)
+    if (store_save_ts(t->db, &rts, &t->value_ts, table, n) < 0)
         return -1;
-    return store_finish_snapshot(t->s->store, &c);
+    return store_finish_snapshot(t->db, &c);
 }
 
-static int transfer_from(state_t *s, const endpoint_t *ep, uint32_t src, int timeout_ms,
+/* Copy the state of replica src, in one transaction. */
+static int transfer_from(state_t *s, const struct join_peers *p, uint32_t src, int timeout_ms,
                          char *err, size_t errlen)
 {
-    struct transfer t = {.s = s};
-    t.cl = rpc_connect(ep->host, ep->prog, RATING_REPLICA_V1, timeout_ms * 10, err, errlen);
+    struct transfer t = {.s = s, .n = state_nreplicas(s)};
+    t.cl = p->connect(p->ctx, src, timeout_ms * 10, err, errlen);
     if (!t.cl)
         return -1;
     rt_snap_res head;
-    int rc = -1;
     int got = fetch(&t, SNAP_BEGIN, 0, 0, &head);
     if (got < 0) {
         if (got == -2)
@@ -230,38 +247,54 @@ static int transfer_from(state_t *s, const endpoint_t *ep, uint32_t src, int tim
     t.session = head.rows.rt_snap_rows_u.header.session;
     store_counts_t head_counts = {head.rows.rt_snap_rows_u.header.nratings,
                                   head.rows.rt_snap_rows_u.header.nmovies, 0, 0};
-    pthread_mutex_lock(&s->lock);
-    if (store_begin(s->store) == 0) {
-        rc = install_header(&t, &head.rows.rt_snap_rows_u.header, src);
+    int rc = -1;
+    char why[256] = "";
+    t.db = state_install_begin(s, why, sizeof why);
+    if (t.db) {
+        rc = store_clear_state(t.db);
+        if (rc == 0)
+            rc = install_header(&t, &head.rows.rt_snap_rows_u.header, src);
         if (rc == 0)
             rc = copy_all(&t);
-        if (rc == 0)
-            rc = store_commit(s->store);
         if (rc != 0)
-            store_rollback(s->store);
+            snprintf(why, sizeof why, "%s", store_errmsg(t.db));
+        if (state_install_end(s, rc == 0) < 0 && rc == 0) {
+            snprintf(why, sizeof why, "cannot commit it");
+            rc = -1;
+        }
     }
-    pthread_mutex_unlock(&s->lock);
     release(&head);
     rt_snap_res end;
     fetch(&t, SNAP_END, 0, 0, &end);
     release(&end);
     clnt_destroy(t.cl);
     if (rc != 0)
-        snprintf(err, errlen, "snapshot from replica %u failed part way: %s", src,
-                 store_errmsg(s->store));
+        snprintf(err, errlen, "snapshot from replica %u failed part way: %s", src, why);
     else
         log_info("joined from replica %u: %llu ratings, %u movies", src,
                  (unsigned long long)head_counts.nratings, head_counts.nmovies);
     return rc ? -1 : 0;
 }
 
-int join_cluster(state_t *s, const cluster_t *c, int timeout_ms, char *err, size_t errlen)
+int join_cluster_with(state_t *s, const struct join_peers *p, int timeout_ms, char *err,
+                      size_t errlen)
 {
-    int src = choose_source(s, c, timeout_ms);
+    int src = choose_source(s, p, timeout_ms);
     if (src < 0)
         return 0;
     log_info("new database but replica %d has state: copying it", src);
-    if (transfer_from(s, &c->rep[src], (uint32_t)src, timeout_ms, err, errlen) < 0)
-        return -1;
-    return state_reload(s) < 0 ? -1 : 1;
+    return transfer_from(s, p, (uint32_t)src, timeout_ms, err, errlen) < 0 ? -1 : 1;
+}
+
+int join_cluster(state_t *s, const cluster_t *c, int timeout_ms, char *err, size_t errlen)
+{
+    struct join_peers p = {connect_rpcbind, (void *)c};
+    return join_cluster_with(s, &p, timeout_ms, err, errlen);
+}
+
+int join_from(state_t *s, const cluster_t *c, uint32_t src, int timeout_ms, char *err,
+              size_t errlen)
+{
+    struct join_peers p = {connect_rpcbind, (void *)c};
+    return transfer_from(s, &p, src, timeout_ms, err, errlen);
 }

@@ -12,10 +12,28 @@
 
 #include <stddef.h>
 
+#include <rpc/rpc.h>
+
 #include "cluster.h"
 #include "state.h"
 
-/* 1: joined from a peer; 0: nothing to join (imports instead); -1: error. */
+/* How peers are reached: rpcbind in the daemon, an in-process transport in
+ * the simulator (tests/sim). */
+struct join_peers {
+    CLIENT *(*connect)(void *ctx, uint32_t k, int timeout_ms, char *err, size_t errlen);
+    void *ctx;
+};
+
+/* At start, for a new database.  Every peer that answers counts for
+ * recovery (recovery.h).  1: joined from a peer; 0: nothing to join
+ * (imports instead); -1: error. */
 int join_cluster(state_t *s, const cluster_t *c, int timeout_ms, char *err, size_t errlen);
+int join_cluster_with(state_t *s, const struct join_peers *p, int timeout_ms, char *err,
+                      size_t errlen);
+
+/* While running (recovery wants it, state_rejoin_wanted): replace this
+ * replica's state with a copy of replica src's.  0 or -1 with err. */
+int join_from(state_t *s, const cluster_t *c, uint32_t src, int timeout_ms, char *err,
+              size_t errlen);
 
 #endif

@@ -214,22 +214,23 @@ int main(int argc, char **argv)
     struct state_config cfg = {.id = (uint32_t)o.d.id, .n = cluster->n, .db_path = db,
                                .no_sync = o.no_sync, .overload = o.overload,
                                .fail_rate = o.fail_rate, .seed = o.seed};
-    static state_t st;
-    if (state_open(&st, &cfg, err, sizeof err) < 0 || fill_new_store(&st, &o, err, sizeof err) < 0) {
+    state_t *st = state_open(&cfg, err, sizeof err);
+    if (!st || fill_new_store(st, &o, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
+        state_close(st);
         return 1;
     }
     uint32_t prog = cluster->rep[o.d.id].prog;
-    if (rpc_listen(replica_program(&st, prog), listen, 0, err, sizeof err) < 0) {
+    if (rpc_listen(replica_program(st, prog), listen, 0, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
-        state_close(&st);
+        state_close(st);
         return 1;
     }
     struct peers_config pc = {cluster, (uint32_t)o.d.id, o.gossip_ms, o.timeout_ms};
-    if (peers_start(&st, &pc) < 0) {
+    if (peers_start(st, &pc) < 0) {
         fprintf(stderr, "ratingd: cannot start the gossip thread\n");
         rpc_unlisten();
-        state_close(&st);
+        state_close(st);
         return 1;
     }
     log_info("replica %ld of %u ready: %s, gossip every %d ms", o.d.id, cluster->n, db,
@@ -240,7 +241,7 @@ int main(int argc, char **argv)
     log_info("shutting down");
     peers_stop();
     rpc_unlisten();
-    state_close(&st);
+    state_close(st);
     auth_forget_key();
     config_release(&o.d.file);
     return 0;

@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "join.h"
 #include "log.h"
 #include "rating.h"
 #include "rpcutil.h"
@@ -55,9 +56,9 @@ static void peer_ok(uint32_t k)
     p->retry_at_ms = 0;
 }
 
-/* One exchange with peer k.  Returns 1 if either side had more records
- * than fit in one message, 0 when done, -1 on failure. */
-static int gossip_once(uint32_t k)
+/* Peer k's client handle, connected through its host's rpcbind if need
+ * be; NULL (and the peer marked down) if it cannot be reached. */
+static CLIENT *peer_client(uint32_t k)
 {
     struct peer *p = &g.peer[k];
     char err[256];
@@ -65,11 +66,19 @@ static int gossip_once(uint32_t k)
         const endpoint_t *e = &g.cfg.cluster->rep[k];
         p->clnt = rpc_connect(e->host, e->prog, RATING_REPLICA_V1, g.cfg.timeout_ms, err,
                               sizeof err);
-        if (!p->clnt) {
+        if (!p->clnt)
             peer_failed(k, err);
-            return -1;
-        }
     }
+    return p->clnt;
+}
+
+/* One exchange with peer k.  Returns 1 if either side had more records
+ * than fit in one message, 0 when done, -1 on failure. */
+static int gossip_once(uint32_t k)
+{
+    struct peer *p = &g.peer[k];
+    if (!peer_client(k))
+        return -1;
     rt_gossip_args args;
     rt_gossip_res res;
     memset(&res, 0, sizeof res);
@@ -127,18 +136,75 @@ static void gossip_round(void)
     }
 }
 
+/* ---- recovery (recovery.h) ---------------------------------------------- */
+
+/* While the replica recovers, the thread wakes this often, whatever the
+ * gossip interval, to hear from the peers it still waits for. */
+#define RECOVERY_POLL_MS 100
+
+/* Peer k's STATUS: what it holds of our updates. */
+static void ask_status(uint32_t k)
+{
+    rt_status_res st;
+    vts_t their;
+    CLIENT *c = peer_client(k);
+    if (!c)
+        return;
+    memset(&st, 0, sizeof st);
+    enum clnt_stat cs = rp_status_1(&st, c);
+    if (cs != RPC_SUCCESS)
+        peer_failed(k, clnt_sperrno(cs));
+    else if (st.status == RT_OK && vts_from_xdr(&their, &st.replica_ts) == RT_OK)
+        state_heard_status(g.state, k, &their);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&st);
+}
+
+/* One step of recovery: hear from the peers still waited for; then take
+ * our own updates back, from a peer's log by gossip or, when its log no
+ * longer has them, by copying its state (a failure is tried again). */
+static void recovery_step(void)
+{
+    uint64_t waiting = state_recovery_waiting(g.state), now = clock_mono_ms();
+    for (uint32_t k = 0; k < g.cfg.cluster->n; k++)
+        if ((waiting >> k & 1) && now >= g.peer[k].retry_at_ms)
+            ask_status(k);
+    char err[512];
+    int k = state_rejoin_wanted(g.state);
+    if (k >= 0 && join_from(g.state, g.cfg.cluster, (uint32_t)k, g.cfg.timeout_ms, err,
+                            sizeof err) < 0)
+        log_error("recovering: %s (trying again)", err);
+    else if (k < 0 && (k = state_recovery_source(g.state)) >= 0 &&
+             now >= g.peer[k].retry_at_ms)
+        for (int i = 0; i < 64 && gossip_once((uint32_t)k) == 1; i++)
+            ;
+}
+
 static void *gossip_main(void *arg)
 {
     (void)arg;
+    uint64_t next_round = 0;
     pthread_mutex_lock(&g.mu);
     while (!g.stop) {
-        struct timespec until = clock_deadline_ms(g.cfg.interval_ms);
-        while (!g.stop && !g.kicked)
+        bool recovering = state_recovery_waiting(g.state) != 0 ||
+                          state_recovery_source(g.state) >= 0 ||
+                          state_rejoin_wanted(g.state) >= 0;
+        uint64_t now = clock_mono_ms();
+        int64_t wait = next_round > now ? (int64_t)(next_round - now) : 0;
+        if (recovering && wait > RECOVERY_POLL_MS)
+            wait = RECOVERY_POLL_MS;
+        struct timespec until = clock_deadline_ms(wait);
+        while (!g.stop && !g.kicked && wait > 0)
             if (pthread_cond_timedwait(&g.cv, &g.mu, &until) == ETIMEDOUT)
                 break;
+        bool kicked = g.kicked;
         g.kicked = false;
         pthread_mutex_unlock(&g.mu);
-        gossip_round();
+        if (recovering)
+            recovery_step();
+        if (kicked || clock_mono_ms() >= next_round) {
+            gossip_round();
+            next_round = clock_mono_ms() + (uint64_t)g.cfg.interval_ms;
+        }
         pthread_mutex_lock(&g.mu);
     }
     pthread_mutex_unlock(&g.mu);

@@ -23,17 +23,14 @@ static rt_status begin(state_t *s, uint32_t from, rt_snap_header *h)
     store_snap_close(snap.view);
     snap.view = NULL;
     char err[256];
-    pthread_mutex_lock(&s->lock); /* the store's path, not its data */
-    snap.view = store_snap_open(s->store, err, sizeof err);
-    pthread_mutex_unlock(&s->lock);
-    state_sync(s); /* the view may hold commits not yet durable */
+    snap.view = state_snapshot_open(s, err, sizeof err);
     if (!snap.view) {
         log_error("snapshot for replica %u: %s", from, err);
         return RT_INTERNAL;
     }
     while (getrandom(&snap.session, sizeof snap.session, 0) != sizeof snap.session)
         ;
-    uint32_t n = s->cfg.n;
+    uint32_t n = state_nreplicas(s);
     vts_t rts, vts, table[VTS_MAX];
     store_counts_t c;
     if (store_snap_header(snap.view, &rts, &vts, table, n, &c) < 0)
@@ -122,8 +119,10 @@ static rt_status page_executed(uint64_t a, uint64_t b, rt_snap_res *res)
         res->rows.rt_snap_rows_u.executed.executed_len = (u_int)(i + 1);
         out[i].uid.origin = e[i].uid.origin;
         out[i].uid.seq = e[i].uid.seq;
-        out[i].movie = e[i].movie;
-        if (vts_to_xdr(&out[i].ts, &e[i].ts))
+        out[i].movie = e[i].got.movie;
+        out[i].stamp = e[i].got.stamp;
+        out[i].digest = e[i].got.digest;
+        if (vts_to_xdr(&out[i].ts, &e[i].got.ts))
             goto out;
     }
     res->done = n < RT_MAX_SNAP;
@@ -163,7 +162,7 @@ void snapshot_serve(state_t *s, const rt_snap_args *a, rt_snap_res *res)
     if ((uint32_t)a->part > SNAP_END) {
         res->rows.part = SNAP_END; /* the reply cannot carry an unknown part */
         res->status = RT_INVALID;
-    } else if (a->from >= s->cfg.n || a->from == s->cfg.id) {
+    } else if (a->from >= state_nreplicas(s) || a->from == state_id(s)) {
         res->status = RT_DENIED;
     } else if (a->part == SNAP_BEGIN) {
         res->status = begin(s, a->from, &res->rows.rt_snap_rows_u.header);

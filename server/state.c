@@ -2,21 +2,53 @@
  * queries on readers without it; group commit. */
 #include "state.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "validate.h"
+
+/* Idle readers kept for later queries (more are opened when needed). */
+#define STATE_MAX_READERS 64
+
+struct state {
+    pthread_mutex_t lock;
+    replica_t rep;
+    store_t *store;
+    struct state_config cfg;
+    uint64_t rng;              /* xorshift state for simulated failures */
+    recovery_t recovery;       /* recovering: updates refused (recovery.h) */
+    bool recovery_dirty;       /* saved with the next commit */
+    bool installing;           /* a snapshot is being installed: hands off the store */
+    bool was_overloaded;       /* for the log line when that changes */
+    uint64_t peer_epoch[VTS_MAX]; /* last epoch each peer gossiped with */
+    uint64_t gossip_bytes;     /* sent in gossip calls and replies */
+    uint64_t gossip_records;
+    /* queries: idle readers */
+    pthread_mutex_t readers_lock;
+    store_t *readers[STATE_MAX_READERS];
+    int nreaders;
+    bool no_readers;           /* ":memory:": queries use the writer, locked */
+    /* group commit: commits are numbered by the store (store_commits) */
+    pthread_mutex_t sync_lock;
+    pthread_cond_t sync_cv;
+    uint64_t committed;        /* the last commit (atomic) */
+    uint64_t synced;           /* durable up to this commit (atomic) */
+    bool syncing;              /* a sync runs (under sync_lock) */
+    uint64_t syncs;            /* syncs run (under sync_lock) */
+};
+
 
 /* ---- hooks: the algorithm's view of the store ---------------------- */
 
 static int hook_apply(void *ctx, const urec_t *r) { return store_apply(ctx, r); }
 
-static bool hook_executed(void *ctx, const upd_id_t *uid, vts_t *ts, uint32_t *movie)
+static bool hook_executed(void *ctx, const upd_id_t *uid, upd_result_t *out)
 {
-    return store_executed_find(ctx, uid, ts, movie) == 1;
+    return store_executed_find(ctx, uid, out) == 1;
 }
 
 static int hook_logged(void *ctx, const urec_t *r) { return store_log_put(ctx, r); }
@@ -86,9 +118,11 @@ static void set_committed(state_t *s)
 
 /* Commit the step (durable once wait_durable says so), or undo it on disk
  * and in memory. */
+static int save_recovery(state_t *s);
+
 static int finish(state_t *s, int rc)
 {
-    if (rc >= 0 && save_ts(s) == 0 && store_commit(s->store) == 0) {
+    if (rc >= 0 && save_ts(s) == 0 && save_recovery(s) == 0 && store_commit(s->store) == 0) {
         set_committed(s);
         return 0;
     }
@@ -133,9 +167,95 @@ static void start_full_check(state_t *s)
     pthread_attr_destroy(&attr);
 }
 
-int state_open(state_t *s, const struct state_config *cfg, char *err, size_t errlen)
+/* ---- recovery (recovery.h) ------------------------------------------- */
+
+/* Whether the replica recovers is saved with the data ("recovering" in
+ * meta: why, or empty), so a restart in the middle goes on recovering.
+ * Written with the next commit after it changes. */
+static int save_recovery(state_t *s)
 {
-    memset(s, 0, sizeof *s);
+    if (!s->recovery_dirty)
+        return 0;
+    if (store_meta_put(s->store, "recovering", s->recovery.active ? s->recovery.why : "") < 0)
+        return -1;
+    s->recovery_dirty = false;
+    return 0;
+}
+
+/* Recovery began (recovery_begin, or recovery_heard on its own).  Peers
+ * must forget what they believe we hold (a new epoch: check_epoch at every
+ * peer), so that they send again what we lack, our own records among
+ * them.  A new database has a new epoch already. */
+static int recovery_begun(state_t *s)
+{
+    s->recovery_dirty = true;
+    log_warn("recovering: %s; no updates until every peer has been heard from",
+             s->recovery.why);
+    return store_is_new(s->store) ? 0 : store_new_epoch(s->store);
+}
+
+/* What a peer told us of our own records (its replica_ts).  Inside the
+ * transaction of the exchange, after its records were taken in. */
+static int note_heard(state_t *s, uint32_t from, const vts_t *their, bool complete)
+{
+    const recovery_t *r = &s->recovery;
+    switch (recovery_heard(&s->recovery, from, their, &s->rep.replica_ts, complete)) {
+    case RECOVERY_BEGUN:
+        log_error("%s", r->why);
+        return recovery_begun(s);
+    case RECOVERY_DONE:
+        s->recovery_dirty = true;
+        log_info("recovered: every peer heard from, none holds an update of ours that we lack "
+                 "(we have %llu)", (unsigned long long)s->rep.replica_ts.t[s->rep.id]);
+        return 0;
+    case RECOVERY_REJOIN:
+        log_warn("recovering: replica %u holds %llu of our updates but its log no longer has "
+                 "the ones we lack (we have %llu): copying its state",
+                 r->best, (unsigned long long)r->own_known,
+                 (unsigned long long)s->rep.replica_ts.t[s->rep.id]);
+        return 0;
+    case RECOVERY_NONE:
+        return 0;
+    }
+    return 0;
+}
+
+static const char recovering_text[] =
+    "recovering: this replica may lack updates it made before, and numbers no new ones until "
+    "every peer has been heard from (rating status)";
+
+/* At start: a new database, one the caller suspects, or a recovery that a
+ * restart interrupted. */
+static int start_recovery(state_t *s)
+{
+    char why[sizeof s->recovery.why];
+    recovery_init(&s->recovery, s->cfg.id, s->cfg.n);
+    if (s->cfg.n <= 1)
+        return 0;
+    int saved = store_meta_get(s->store, "recovering", why, sizeof why);
+    if (saved < 0)
+        return -1;
+    if (store_is_new(s->store))
+        snprintf(why, sizeof why, "a new database");
+    else if (s->cfg.suspect)
+        snprintf(why, sizeof why, "%s", s->cfg.suspect);
+    else if (saved == 0 || why[0] == '\0')
+        return 0;
+    recovery_begin(&s->recovery, why);
+    if (store_is_new(s->store))
+        return recovery_begun(s);
+    if (store_begin(s->store) < 0)
+        return -1;
+    return finish(s, recovery_begun(s));
+}
+
+state_t *state_open(const struct state_config *cfg, char *err, size_t errlen)
+{
+    state_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     s->cfg = *cfg;
     s->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
     pthread_mutex_init(&s->lock, NULL);
@@ -146,20 +266,23 @@ int state_open(state_t *s, const struct state_config *cfg, char *err, size_t err
     s->store = store_open(cfg->db_path, cfg->id, cfg->n,
                           cfg->no_sync ? STORE_SYNC_OFF : STORE_SYNC_FULL, err, errlen);
     if (!s->store)
-        return -1;
+        goto fail;
     if (state_load(s) < 0) {
         snprintf(err, errlen, "cannot load replica state: %s", store_errmsg(s->store));
         goto fail;
     }
     set_committed(s);
     s->synced = s->committed; /* store_open synced what an earlier run left */
+    if (start_recovery(s) < 0) {
+        snprintf(err, errlen, "cannot begin recovery: %s", store_errmsg(s->store));
+        goto fail;
+    }
     note_load(s);             /* a restart with a backlog says so at once */
     start_full_check(s);
-    return 0;
+    return s;
 fail:
-    store_close(s->store);
-    s->store = NULL;
-    return -1;
+    state_close(s);
+    return NULL;
 }
 
 bool state_is_new(state_t *s) { return store_is_new(s->store); }
@@ -179,18 +302,123 @@ int state_import(state_t *s, const char *dir, bool progress, char *err, size_t e
     return rc;
 }
 
-int state_reload(state_t *s)
+/* ---- installing a snapshot (join.c) ------------------------------------ */
+
+store_t *state_install_begin(state_t *s, char *err, size_t errlen)
+{
+    store_t *db = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (s->installing)
+        snprintf(err, errlen, "a snapshot is being installed already");
+    else if (store_begin(s->store) < 0)
+        snprintf(err, errlen, "%s", store_errmsg(s->store));
+    else
+        db = s->store;
+    s->installing = db != NULL;
+    pthread_mutex_unlock(&s->lock);
+    return db;
+}
+
+int state_install_end(state_t *s, bool ok)
 {
     pthread_mutex_lock(&s->lock);
-    int rc = state_load(s);
-    set_committed(s); /* a snapshot transfer commits by itself (join.c) */
+    /* The rows are the source's; what we were is void, and peers must
+     * learn that (a new epoch) to send us what the source lacks. */
+    int rc = ok ? 0 : -1;
+    if (rc == 0 && !store_is_new(s->store) && store_new_epoch(s->store) < 0)
+        rc = -1;
+    if (rc == 0 && store_commit(s->store) < 0)
+        rc = -1;
+    if (rc < 0)
+        store_rollback(s->store);
+    if (state_load(s) < 0) {
+        log_error("cannot load the state after a snapshot: %s", store_errmsg(s->store));
+        rc = -1;
+    }
+    set_committed(s);
+    if (rc == 0 && recovery_check(&s->recovery, &s->rep.replica_ts) == RECOVERY_DONE) {
+        s->recovery_dirty = true;
+        log_info("recovered: the snapshot holds every update of ours that a peer holds");
+    }
+    if (rc == 0 && s->recovery_dirty && (store_begin(s->store) < 0 || finish(s, 0) < 0))
+        rc = -1;
+    s->installing = false;
     pthread_mutex_unlock(&s->lock);
     state_sync(s);
     return rc;
 }
 
+store_snap_t *state_snapshot_open(state_t *s, char *err, size_t errlen)
+{
+    store_snap_t *v = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (s->installing)
+        snprintf(err, errlen, "a snapshot is being installed here");
+    else
+        v = store_snap_open(s->store, err, errlen);
+    pthread_mutex_unlock(&s->lock);
+    state_sync(s); /* the view may hold commits not yet durable */
+    return v;
+}
+
+void state_heard_status(state_t *s, uint32_t k, const vts_t *their)
+{
+    pthread_mutex_lock(&s->lock);
+    if (recovery_heard(&s->recovery, k, their, &s->rep.replica_ts, false) == RECOVERY_DONE)
+        s->recovery_dirty = true;
+    pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t state_recovery_waiting(state_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    uint64_t w = recovery_waiting(&s->recovery);
+    pthread_mutex_unlock(&s->lock);
+    return w;
+}
+
+int state_recovery_source(state_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    const recovery_t *r = &s->recovery;
+    int k = r->active && !r->rejoin && recovery_waiting(r) == 0 &&
+                    s->rep.replica_ts.t[s->rep.id] < r->own_known
+                ? (int)r->best
+                : -1;
+    pthread_mutex_unlock(&s->lock);
+    return k;
+}
+
+int state_rejoin_wanted(state_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int k = s->recovery.active && s->recovery.rejoin ? (int)s->recovery.best : -1;
+    pthread_mutex_unlock(&s->lock);
+    return k;
+}
+
+void state_probe(state_t *s, struct state_probe *out)
+{
+    pthread_mutex_lock(&s->lock);
+    out->log_len = s->rep.log_len;
+    out->replica_ts = s->rep.replica_ts;
+    out->committed = committed(s);
+    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&s->readers_lock);
+    out->nreaders = s->nreaders;
+    pthread_mutex_unlock(&s->readers_lock);
+    pthread_mutex_lock(&s->sync_lock);
+    out->syncs = s->syncs;
+    pthread_mutex_unlock(&s->sync_lock);
+}
+
+uint32_t state_id(const state_t *s) { return s->cfg.id; }
+uint32_t state_nreplicas(const state_t *s) { return s->cfg.n; }
+
 void state_close(state_t *s)
 {
+    if (!s)
+        return;
     replica_free(&s->rep);
     while (s->nreaders > 0)
         store_close(s->readers[--s->nreaders]);
@@ -201,6 +429,7 @@ void state_close(state_t *s)
     pthread_mutex_destroy(&s->readers_lock);
     pthread_mutex_destroy(&s->sync_lock);
     pthread_cond_destroy(&s->sync_cv);
+    free(s);
 }
 
 /* ---- group commit ---------------------------------------------------- */
@@ -285,11 +514,7 @@ static void reader_put(state_t *s, store_t *r)
 
 static uint64_t now_ms(const state_t *s)
 {
-    if (s->cfg.clock_ms)
-        return s->cfg.clock_ms(s->cfg.clock_arg);
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+    return s->cfg.clock_ms ? s->cfg.clock_ms(s->cfg.clock_arg) : clock_wall_ms();
 }
 
 /* Simulated failure, as the original system's 5% offline replicas.  The
@@ -460,7 +685,8 @@ static rt_status query_view(state_t *s, const rt_query *q, const vts_t *prev, vt
         pthread_mutex_lock(&s->lock);
         *value_ts = s->rep.value_ts;
         *commit = committed(s);
-        rt_status st = check_prev(answer_opt(s->store, q, out), prev, value_ts, out);
+        rt_status st = s->installing ? RT_NOT_READY
+                                     : check_prev(answer_opt(s->store, q, out), prev, value_ts, out);
         pthread_mutex_unlock(&s->lock);
         return st;
     }
@@ -533,21 +759,33 @@ static rt_status check_against_value(state_t *s, const op_t *op, bool submit, co
     return RT_OK;
 }
 
-/* Last writer wins per (user, movie) by stamp.  A write that follows one
- * the replica has applied gets a larger stamp whatever the clocks say, so
- * a client's later write never loses to its earlier one. */
-static int causal_stamp(state_t *s, const op_t *op, uint64_t *stamp)
+/* How far ahead of this replica's clock an update's stamp may be.  Stamps
+ * come from the clocks of whoever made the updates (rating.x); a day covers
+ * any clock that is merely wrong, and keeps stamps away from the end of the
+ * 64-bit range, after which no write could follow them. */
+#define STAMP_MAX_AHEAD_MS (24ULL * 3600 * 1000)
+
+/* Last writer wins per (user, movie) by the update's own stamp, so every
+ * copy of one update lands at one place in the order.  A stamp that is not
+ * above the current write's would not win even here; and since the value
+ * reflects everything the client saw (prev <= value_ts), refusing it is
+ * what makes a write issued after another one always win over it. */
+static rt_status check_stamp(state_t *s, const op_t *op, uint64_t stamp, uint64_t *later,
+                             const char **why)
 {
-    uint64_t prior = 0;
+    uint64_t current = 0;
     bool live;
-    *stamp = now_ms(s);
     if (op->kind == OP_ADD_MOVIE)
-        return 0;
-    if (store_key_stamp(s->store, op->user, op->movie, &prior, &live) < 0)
-        return -1;
-    if (prior >= *stamp)
-        *stamp = prior + 1;
-    return 0;
+        return RT_OK; /* a new movie: no earlier write to its ratings */
+    int rc = store_key_stamp(s->store, op->user, op->movie, &current, &live);
+    if (rc < 0)
+        return RT_INTERNAL;
+    if (rc == 0 || stamp > current)
+        return RT_OK;
+    *later = current;
+    *why = "the rating has a later write than this update: a new update id with a later "
+           "stamp writes it again";
+    return RT_STALE;
 }
 
 /* Log when the replica becomes overloaded or stops being so (it changes
@@ -568,10 +806,9 @@ static void note_load(state_t *s)
 }
 
 static rt_status accept_update(state_t *s, const op_t *op, const vts_t *prev,
-                               const upd_id_t *uid, urec_t *out)
+                               const upd_id_t *uid, uint64_t stamp, urec_t *out)
 {
-    uint64_t stamp;
-    if (store_begin(s->store) < 0 || causal_stamp(s, op, &stamp) < 0) {
+    if (store_begin(s->store) < 0) {
         finish(s, -1);
         return RT_INTERNAL;
     }
@@ -582,53 +819,94 @@ static rt_status accept_update(state_t *s, const op_t *op, const vts_t *prev,
     return RT_OK;
 }
 
-static rt_status update_locked(state_t *s, const rt_update_args *a, bool submit, vts_t *ts,
-                               uint32_t *movie, const char **why)
+/* Step 1 of update_locked: the arguments, whatever the replica's state. */
+static rt_status read_update(const state_t *s, const rt_update_args *a, op_t *op, vts_t *prev,
+                             const char **why)
+{
+    upd_id_t uid = {a->uid.origin, a->uid.seq};
+    if (read_prev(s, &a->prev, prev) != RT_OK || op_from_xdr(op, &a->op) != RT_OK)
+        *why = "malformed update";
+    else if (uid_is_zero(&uid))
+        *why = "an update needs a non-zero id";
+    else if (a->stamp == 0)
+        *why = "an update needs a stamp (rating.x: rt_update_args)";
+    else if (a->stamp > now_ms(s) + STAMP_MAX_AHEAD_MS)
+        *why = "the update's stamp is more than a day ahead of this replica's clock: check the "
+               "clock of the client";
+    else
+        *why = op_check(op, op->kind == OP_ADD_MOVIE);
+    return *why ? RT_INVALID : RT_OK;
+}
+
+/* The checks an update passes, in the order they apply; the first that
+ * fails answers.  On RT_OK *got is what the update got (now, or when it was
+ * first accepted); on RT_STALE got->stamp is the later write's. */
+static rt_status update_locked(state_t *s, const rt_update_args *a, bool submit,
+                               upd_result_t *got, const char **why)
 {
     op_t op;
     vts_t prev;
     upd_id_t uid = {a->uid.origin, a->uid.seq};
-    if (read_prev(s, &a->prev, &prev) != RT_OK || op_from_xdr(&op, &a->op) != RT_OK ||
-        uid_is_zero(&uid) || (*why = op_check(&op, op.kind == OP_ADD_MOVIE)) != NULL) {
-        if (!*why)
-            *why = uid_is_zero(&uid) ? "an update needs a non-zero id" : "malformed update";
-        return RT_INVALID;
-    }
-    /* A retry of an update we accepted: the same answer, applied once. */
-    if (replica_find_uid(&s->rep, &uid, ts, movie))
-        return RT_OK;
-    if (simulated_offline(s))
-        return RT_OFFLINE;
-    if (overloaded(s))
-        return RT_OVERLOADED;
-    if (!replica_can_answer(&s->rep, &prev))
-        return RT_NOT_READY;
-    rt_status st = check_against_value(s, &op, submit, why);
+    /* 1. Reject what no replica could accept: malformed, no id, no stamp. */
+    rt_status st = read_update(s, a, &op, &prev, why);
     if (st != RT_OK)
         return st;
-    urec_t rec;
-    st = accept_update(s, &op, &prev, &uid, &rec);
-    if (st == RT_OK) {
-        *ts = rec.ts;
-        *movie = rec.op.movie;
+    /* 2. A copy of an update accepted before (a client's repeat, a front
+     *    end's resend): the first answer again, applied once.  The same id
+     *    for another operation is a mistake, not a repeat. */
+    if (replica_find_uid(&s->rep, &uid, got)) {
+        if (got->digest == 0 || got->digest == op_digest(&op))
+            return RT_OK;
+        *why = "this update id was used for another update: give each update its own id";
+        return RT_INVALID;
     }
+    /* 3. A simulated failure (--fail-rate). */
+    if (simulated_offline(s))
+        return RT_OFFLINE;
+    /* 4. No sequence numbers while we may lack some we handed out. */
+    if (s->recovery.active) {
+        *why = recovering_text;
+        return RT_NOT_READY;
+    }
+    /* 5. Too many of our own updates wait for gossip. */
+    if (overloaded(s))
+        return RT_OVERLOADED;
+    /* 6. The value must reflect everything the client has seen. */
+    if (!replica_can_answer(&s->rep, &prev))
+        return RT_NOT_READY;
+    /* 7. The operation must make sense against that value. */
+    if ((st = check_against_value(s, &op, submit, why)) != RT_OK)
+        return st;
+    /* 8. Its stamp must come after the rating's current write. */
+    if ((st = check_stamp(s, &op, a->stamp, &got->stamp, why)) != RT_OK)
+        return st;
+    /* 9. Accept: a sequence number, the log, the value if stable, on disk. */
+    urec_t rec;
+    if ((st = accept_update(s, &op, &prev, &uid, a->stamp, &rec)) == RT_OK)
+        urec_result(&rec, got);
     return st;
 }
 
 void state_update(state_t *s, const rt_update_args *a, bool submit, rt_update_res *res)
 {
-    vts_t ts;
-    uint32_t movie = 0;
+    upd_result_t got;
     const char *why = NULL;
-    vts_zero(&ts, 0);
+    memset(&got, 0, sizeof got);
     pthread_mutex_lock(&s->lock);
-    res->status = update_locked(s, a, submit, &ts, &movie, &why);
+    if (s->installing)
+        res->status = RT_NOT_READY; /* hands off the store (state_install_begin) */
+    else
+        res->status = update_locked(s, a, submit, &got, &why);
     res->replica = s->rep.id;
     uint64_t seq = committed(s);
     pthread_mutex_unlock(&s->lock);
     wait_durable(s, seq); /* no reply before the commit is on disk */
-    res->movie = movie;
-    vts_to_xdr(&res->ts, &ts);
+    if (res->status != RT_OK)
+        vts_zero(&got.ts, 0);
+    res->movie = res->status == RT_OK ? got.movie : 0;
+    res->stamp = got.stamp;
+    res->uid = a->uid;
+    vts_to_xdr(&res->ts, &got.ts);
     res->detail = dup_or_empty(why ? why : res->status == RT_OK ? "" : status_text(res->status));
 }
 
@@ -685,9 +963,10 @@ static void note_gossip(state_t *s, uint32_t from, int added, size_t log_before)
     note_load(s);
 }
 
-/* Decode and apply records from peer `from` in one transaction. */
+/* Decode and apply records from peer `from` in one transaction.  `reply`:
+ * the records answer our call, so they are all it has for us (recovery). */
 static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts *their_x,
-                         const rt_record *val, u_int len, bool more)
+                         const rt_record *val, u_int len, bool more, bool reply)
 {
     vts_t their;
     if (vts_from_xdr(&their, their_x) != RT_OK || their.n > s->rep.n || len > RT_MAX_RECORDS)
@@ -706,6 +985,8 @@ static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts
             int added = check_epoch(s, from, epoch, &their);
             if (added == 0)
                 added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);
+            if (added >= 0 && note_heard(s, from, &their, reply && !more) < 0)
+                added = -1;
             if (finish(s, added) < 0)
                 st = added < 0 ? RT_INVALID : RT_INTERNAL;
             else
@@ -713,14 +994,6 @@ static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts
         }
     }
     free(recs);
-    /* A peer that knows more of our own updates than we do means we lost
-     * state (a wiped disk): say so loudly; docs/operations.md explains. */
-    if (their.t[s->rep.id] > s->rep.replica_ts.t[s->rep.id] && !s->lost_state_warned) {
-        log_error("replica %u knows %llu of our updates but we have %llu: this replica lost "
-                  "state", from, (unsigned long long)their.t[s->rep.id],
-                  (unsigned long long)s->rep.replica_ts.t[s->rep.id]);
-        s->lost_state_warned = true;
-    }
     return st;
 }
 
@@ -729,9 +1002,11 @@ void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res)
     pthread_mutex_lock(&s->lock);
     if (a->from >= s->rep.n || a->from == s->rep.id) {
         res->status = RT_DENIED;
+    } else if (s->installing) {
+        res->status = RT_NOT_READY;
     } else {
         res->status = receive(s, a->from, a->epoch, &a->replica_ts, a->records.records_val,
-                              a->records.records_len, a->more);
+                              a->records.records_len, a->more, false);
     }
     if (res->status == RT_OK) {
         vts_t their;
@@ -777,8 +1052,9 @@ int state_gossip_reply(state_t *s, uint32_t k, const rt_gossip_res *res)
     if (res->status != RT_OK)
         return -1;
     pthread_mutex_lock(&s->lock);
-    rt_status st = receive(s, k, 0, &res->replica_ts, res->records.records_val,
-                           res->records.records_len, res->more);
+    rt_status st = s->installing ? RT_NOT_READY
+                                 : receive(s, k, 0, &res->replica_ts, res->records.records_val,
+                                           res->records.records_len, res->more, true);
     pthread_mutex_unlock(&s->lock);
     return st == RT_OK ? 0 : -1;
 }
@@ -791,6 +1067,8 @@ uint64_t state_pending(state_t *s)
     return p;
 }
 
+bool state_gossip_due(state_t *s) { return state_pending(s) * 2 > s->cfg.overload; }
+
 /* ---- status --------------------------------------------------------- */
 
 void state_status(state_t *s, rt_status_res *res)
@@ -798,10 +1076,14 @@ void state_status(state_t *s, rt_status_res *res)
     store_counts_t c;
     memset(&c, 0, sizeof c);
     pthread_mutex_lock(&s->lock);
-    res->status = store_counts(s->store, &c) < 0 ? RT_INTERNAL : RT_OK;
+    /* (while a snapshot is installed its counters are the installer's) */
+    res->status = !s->installing && store_counts(s->store, &c) < 0 ? RT_INTERNAL : RT_OK;
     res->replica = s->rep.id;
     res->nreplicas = s->rep.n;
-    res->state = simulated_offline(s) ? ST_OFFLINE : overloaded(s) ? ST_OVERLOADED : ST_ACTIVE;
+    res->state = simulated_offline(s)                        ? ST_OFFLINE
+                 : s->recovery.active || s->installing       ? ST_RECOVERING
+                 : overloaded(s)                             ? ST_OVERLOADED
+                                                             : ST_ACTIVE;
     vts_to_xdr(&res->replica_ts, &s->rep.replica_ts);
     vts_to_xdr(&res->value_ts, &s->rep.value_ts);
     res->log_len = (u_int)s->rep.log_len;

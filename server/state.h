@@ -21,11 +21,11 @@
 #ifndef RATINGD_STATE_H
 #define RATINGD_STATE_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "gossip.h"
+#include "recovery.h"
 #include "store.h"
 
 struct state_config {
@@ -36,6 +36,11 @@ struct state_config {
     uint64_t overload;         /* overloaded above this many pending updates */
     double fail_rate;          /* simulated offline probability per request */
     uint64_t seed;
+    /* The database may be behind what this replica handed out (a restored
+     * backup, lost writes: the caller compared it with its data
+     * directory's mark): recover before numbering updates (recovery.h).
+     * A new database always recovers. */
+    const char *suspect;       /* why, or NULL */
     /* Tests only: called instead of store_sync to make commits durable. */
     int (*sync_hook)(store_t *store, void *arg);
     void *sync_arg;
@@ -45,44 +50,41 @@ struct state_config {
     void *clock_arg;
 };
 
-/* Idle readers kept for later queries (more are opened when needed). */
-#define STATE_MAX_READERS 64
+/* One replica's state; only state.c sees inside. */
+typedef struct state state_t;
 
-typedef struct state {
-    pthread_mutex_t lock;
-    replica_t rep;
-    store_t *store;
-    struct state_config cfg;
-    uint64_t rng;              /* xorshift state for simulated failures */
-    bool lost_state_warned;
-    bool was_overloaded;       /* for the log line when that changes */
-    uint64_t peer_epoch[VTS_MAX]; /* last epoch each peer gossiped with */
-    uint64_t gossip_bytes;     /* sent in gossip calls and replies */
-    uint64_t gossip_records;
-    /* queries: idle readers */
-    pthread_mutex_t readers_lock;
-    store_t *readers[STATE_MAX_READERS];
-    int nreaders;
-    bool no_readers;           /* ":memory:": queries use the writer, locked */
-    /* group commit: commits are numbered by the store (store_commits) */
-    pthread_mutex_t sync_lock;
-    pthread_cond_t sync_cv;
-    uint64_t committed;        /* the last commit (atomic) */
-    uint64_t synced;           /* durable up to this commit (atomic) */
-    bool syncing;              /* a sync runs (under sync_lock) */
-    uint64_t syncs;            /* syncs run (under sync_lock) */
-} state_t;
-
-/* Open the store and restore the algorithm state.  Returns 0, or -1 with
- * a message in err.  A new store is empty: fill it with state_import or
- * by joining the cluster (join.c). */
-int state_open(state_t *s, const struct state_config *cfg, char *err, size_t errlen);
+/* Open the store and restore the algorithm state.  NULL with a message in
+ * err.  A new store is empty: fill it with state_import or by joining the
+ * cluster (join.c). */
+state_t *state_open(const struct state_config *cfg, char *err, size_t errlen);
 void state_close(state_t *s);
 bool state_is_new(state_t *s);
 /* Import a MovieLens directory into a new store (progress: on stderr). */
 int state_import(state_t *s, const char *dir, bool progress, char *err, size_t errlen);
-/* Rebuild the in-memory state from the store (after a snapshot). */
-int state_reload(state_t *s);
+uint32_t state_id(const state_t *s);
+uint32_t state_nreplicas(const state_t *s);
+
+/* Installing a peer's snapshot (join.c): state_install_begin gives the
+ * store to install into, inside a write transaction, and until
+ * state_install_end every other use of the store is refused (updates and
+ * gossip: RT_NOT_READY; queries keep reading the last commit on their
+ * readers).  state_install_end commits (ok) or rolls back, gives the
+ * replica a new epoch (so peers send again what the source lacked), and
+ * reloads the state.  NULL with err if an install runs or the store fails. */
+store_t *state_install_begin(state_t *s, char *err, size_t errlen);
+int state_install_end(state_t *s, bool ok);
+/* A consistent view of the committed (and durable) state, for serving a
+ * snapshot (snapshot.c); NULL with err. */
+store_snap_t *state_snapshot_open(state_t *s, char *err, size_t errlen);
+/* A peer answered STATUS with replica_ts `their` (join.c): for recovery. */
+void state_heard_status(state_t *s, uint32_t k, const vts_t *their);
+/* Recovery (recovery.h), for the gossip thread: the peers still to hear
+ * from (bit k); the peer to take our own updates back from by gossip (it
+ * holds the most of them), or -1; the peer whose state to copy because its
+ * log no longer has them (join_from), or -1. */
+uint64_t state_recovery_waiting(state_t *s);
+int state_recovery_source(state_t *s);
+int state_rejoin_wanted(state_t *s);
 
 /* Request handlers: fill res (heap memory for XDR to free). */
 void state_query(state_t *s, const rt_query_args *a, rt_query_res *res);
@@ -95,10 +97,22 @@ void state_status(state_t *s, rt_status_res *res);
 int state_gossip_out(state_t *s, uint32_t k, rt_gossip_args *args);
 int state_gossip_reply(state_t *s, uint32_t k, const rt_gossip_res *res);
 
+/* For tests: how the replica works inside. */
+struct state_probe {
+    size_t log_len;
+    vts_t replica_ts;
+    int nreaders;              /* idle readers */
+    uint64_t syncs;            /* group-commit syncs run */
+    uint64_t committed;        /* the last commit */
+};
+void state_probe(state_t *s, struct state_probe *out);
+
 /* Wait until everything committed so far is durable. */
 void state_sync(state_t *s);
 
-/* Own updates no peer has acknowledged (drives early gossip). */
+/* Own updates no peer has acknowledged (the overload measure). */
 uint64_t state_pending(state_t *s);
+/* Enough own updates wait (half the overload threshold) to gossip now. */
+bool state_gossip_due(state_t *s);
 
 #endif

@@ -9,7 +9,7 @@
  *   meta(key, value)                     format, replica id, timestamps, counters
  *   movies(movie, title, genres, nratings, sum_halves, alias_of)
  *   ratings(user, movie, halves, stamp, uid_origin, uid_seq)   halves 0 = deleted
- *   executed(uid_origin, uid_seq, ts, movie)
+ *   executed(uid_origin, uid_seq, ts, movie, stamp, digest)
  *   log(origin, seq, ts, prev, uid_origin, uid_seq, stamp, kind, user, movie,
  *       halves, title, genres, applied)
  *
@@ -55,9 +55,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_PAGE] = "SELECT movie, halves FROM ratings WHERE user = ?1 AND halves > 0 "
                     "ORDER BY movie LIMIT ?2 OFFSET ?3",
     [S_USER_COUNT] = "SELECT COUNT(*) FROM ratings WHERE user = ?1 AND halves > 0",
-    [S_EXEC_GET] = "SELECT ts, movie FROM executed WHERE uid_origin = ?1 AND uid_seq = ?2",
-    [S_EXEC_PUT] = "INSERT OR IGNORE INTO executed(uid_origin, uid_seq, ts, movie) "
-                   "VALUES (?1, ?2, ?3, ?4)",
+    [S_EXEC_GET] = "SELECT ts, movie, stamp, digest FROM executed WHERE uid_origin = ?1 AND "
+                   "uid_seq = ?2",
+    [S_EXEC_PUT] = "INSERT OR IGNORE INTO executed(uid_origin, uid_seq, ts, movie, stamp, digest) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_LOG_PUT] = "INSERT OR REPLACE INTO log(" LOG_COLUMNS ") "
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [S_LOG_DEL] = "DELETE FROM log WHERE origin = ?1 AND seq = ?2",
@@ -78,7 +79,8 @@ static const char schema[] =
     " halves INTEGER NOT NULL, stamp INTEGER NOT NULL, uid_origin INTEGER NOT NULL,"
     " uid_seq INTEGER NOT NULL, PRIMARY KEY(user, movie)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS executed(uid_origin INTEGER NOT NULL, uid_seq INTEGER NOT NULL,"
-    " ts TEXT NOT NULL, movie INTEGER NOT NULL, PRIMARY KEY(uid_origin, uid_seq)) WITHOUT ROWID;"
+    " ts TEXT NOT NULL, movie INTEGER NOT NULL, stamp INTEGER NOT NULL DEFAULT 0,"
+    " digest INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(uid_origin, uid_seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS log(origin INTEGER NOT NULL, seq INTEGER NOT NULL,"
     " ts TEXT NOT NULL, prev TEXT NOT NULL, uid_origin INTEGER NOT NULL, uid_seq INTEGER NOT NULL,"
     " stamp INTEGER NOT NULL, kind INTEGER NOT NULL, user INTEGER, movie INTEGER, halves INTEGER,"
@@ -168,6 +170,16 @@ static int check_dir_writable(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* A new random epoch, never 0 and never `old`. */
+static uint64_t random_epoch(uint64_t old)
+{
+    uint64_t e = 0;
+    while (e == 0 || e == old)
+        if (getrandom(&e, sizeof e, 0) != sizeof e)
+            e = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ old;
+    return e;
+}
+
 /* The stored identity must match: a database of another replica, or of a
  * cluster of another size, would corrupt the replica silently. */
 static int check_identity(store_t *s, uint32_t id, uint32_t n, const char *path, char *err,
@@ -181,9 +193,7 @@ static int check_identity(store_t *s, uint32_t id, uint32_t n, const char *path,
         return -1;
     }
     if (have == 0) { /* new database */
-        while (s->epoch == 0)
-            if (getrandom(&s->epoch, sizeof s->epoch, 0) != sizeof s->epoch)
-                s->epoch = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        s->epoch = random_epoch(0);
         if (store_exec(s, "BEGIN") < 0 || meta_put_u64(s, "format", STORE_FORMAT) < 0 ||
             meta_put_u64(s, "epoch", s->epoch) < 0 ||
             meta_put_u64(s, "replica_id", id) < 0 || meta_put_u64(s, "nreplicas", n) < 0 ||
@@ -302,17 +312,31 @@ static int foreign_file(store_t *s)
     return foreign ? -1 : 0;
 }
 
-/* Databases made before movie aliases existed lack the column. */
+/* Columns that databases made by an earlier ratingd lack: movie aliases,
+ * and the stamp and operation digest of executed updates (0: not known). */
+static const struct { const char *table, *column, *def; } added_columns[] = {
+    {"movies", "alias_of", "INTEGER NOT NULL DEFAULT 0"},
+    {"executed", "stamp", "INTEGER NOT NULL DEFAULT 0"},
+    {"executed", "digest", "INTEGER NOT NULL DEFAULT 0"},
+};
+
 static int migrate(store_t *s)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('movies') WHERE name = "
-                                  "'alias_of'", -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "read the schema");
-    int have = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return have ? 0 : store_exec(s, "ALTER TABLE movies ADD COLUMN alias_of INTEGER NOT NULL "
-                                    "DEFAULT 0");
+    for (size_t i = 0; i < sizeof added_columns / sizeof added_columns[0]; i++) {
+        char sql[256];
+        sqlite3_stmt *st = NULL;
+        snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'",
+                 added_columns[i].table, added_columns[i].column);
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+            return fail(s, "read the schema");
+        int have = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", added_columns[i].table,
+                 added_columns[i].column, added_columns[i].def);
+        if (!have && store_exec(s, sql) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int prepare_all(store_t *s, char *err, size_t errlen)
@@ -569,4 +593,13 @@ void store_read_end(store_t *r)
 /* ---- identity ------------------------------------------------------------ */
 
 uint64_t store_epoch(store_t *s) { return s->epoch; }
+
+int store_new_epoch(store_t *s)
+{
+    uint64_t e = random_epoch(s->epoch);
+    if (meta_put_u64(s, "epoch", e) < 0)
+        return -1;
+    s->epoch = e; /* (a rollback leaves the new one in memory: harmless, peers reset once more) */
+    return 0;
+}
 

@@ -114,7 +114,8 @@ int store_apply(store_t *s, const urec_t *r);
 /* The stamp of the current write to (user, movie), live or deleted:
  * 1 and *stamp set, or 0 if never written. *live says it is not deleted. */
 int store_key_stamp(store_t *s, uint32_t user, uint32_t movie, uint64_t *stamp, bool *live);
-int store_executed_find(store_t *s, const upd_id_t *uid, vts_t *ts, uint32_t *movie);
+/* Was uid executed here?  1 and what it got, 0, -1. */
+int store_executed_find(store_t *s, const upd_id_t *uid, upd_result_t *out);
 
 /* --- queries -------------------------------------------------------- */
 int store_movie(store_t *s, uint32_t movie, movie_info_t *out);
@@ -143,6 +144,9 @@ int store_log_each(store_t *s, int (*fn)(void *arg, const urec_t *r), void *arg)
 /* A random number made when the database was created: a replica that
  * comes back with another epoch has lost its old state. */
 uint64_t store_epoch(store_t *s);
+/* A new epoch, inside a transaction: the replica's state changed in a way
+ * its peers' beliefs about it do not cover (recovery, a snapshot). */
+int store_new_epoch(store_t *s);
 /* Small named values in meta (e.g. what we know of peers' epochs). */
 int store_meta_get(store_t *s, const char *key, char *buf, size_t cap);
 int store_meta_put(store_t *s, const char *key, const char *val);
@@ -158,8 +162,7 @@ typedef struct snap_rating {
 
 typedef struct snap_exec {
     upd_id_t uid;
-    vts_t ts;
-    uint32_t movie;
+    upd_result_t got;
 } snap_exec_t;
 
 typedef struct store_snap store_snap_t;
@@ -181,8 +184,11 @@ int store_snap_executed(store_snap_t *v, const upd_id_t *after, snap_exec_t *out
 int store_snap_log(store_snap_t *v, uint32_t after_origin, uint64_t after_seq, urec_t *out,
                    size_t max, size_t *nout);
 
-/* Install received rows as they are (inside store_begin/commit), then the
- * counters and digest of the source, and mark the store imported. */
+/* Install received rows as they are (inside store_begin/commit), after
+ * store_clear_state (a replica that copies a peer while running has rows
+ * of its own), then the counters and digest of the source, and mark the
+ * store imported. */
+int store_clear_state(store_t *s);
 int store_put_movie(store_t *s, const movie_info_t *m);
 int store_put_rating(store_t *s, const snap_rating_t *r);
 int store_put_executed(store_t *s, const snap_exec_t *e);

@@ -185,7 +185,7 @@ int store_rating_put(store_t *s, uint32_t user, uint32_t movie, uint32_t halves,
 /* A log row (LOG_COLUMNS) of a store of n replicas into r; -1 if it is
  * corrupt. */
 int store_col_urec(sqlite3_stmt *st, uint32_t n, urec_t *r);
-/* Record uid as executed with ts (nothing for the zero uid). */
-int store_executed_put(store_t *s, const upd_id_t *uid, const vts_t *ts, uint32_t movie);
+/* Record uid as executed with what it got (nothing for the zero uid). */
+int store_executed_put(store_t *s, const upd_id_t *uid, const upd_result_t *r);
 
 #endif

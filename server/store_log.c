@@ -3,9 +3,11 @@
  * value (store.h): the executed-operation table, the update log, and the
  * vector timestamps saved with them.
  *
- * The executed table maps an update's uid to its timestamp and movie: the
- * gossip rules look a retried update up there instead of applying it
- * twice, and OP_ADD_MOVIE finds there the movie id a first record made
+ * The executed table maps an update's uid to what it got (record.h:
+ * upd_result_t -- timestamp, movie, stamp, and the digest of its
+ * operation): the gossip rules look a retried update up there instead of
+ * applying it twice, a reused id is told from a repeat by the digest, and
+ * OP_ADD_MOVIE finds there the movie id a first record made
  * (store_value.c).  Rows are never removed.
  *
  * The log holds update records keyed by (origin, ts[origin]); the gossip
@@ -24,31 +26,35 @@
 
 /* ---- the executed table ------------------------------------------------ */
 
-int store_executed_put(store_t *s, const upd_id_t *uid, const vts_t *ts, uint32_t movie)
+int store_executed_put(store_t *s, const upd_id_t *uid, const upd_result_t *r)
 {
     if (uid_is_zero(uid))
         return 0;
     sqlite3_stmt *st = stmt(s, S_EXEC_PUT);
     bind_u64(st, 1, uid->origin);
     bind_u64(st, 2, uid->seq);
-    bind_vts(st, 3, ts);
-    sqlite3_bind_int64(st, 4, movie);
+    bind_vts(st, 3, &r->ts);
+    sqlite3_bind_int64(st, 4, r->movie);
+    bind_u64(st, 5, r->stamp);
+    bind_u64(st, 6, r->digest);
     if (step_done(s, st, "record executed update") < 0)
         return -1;
     s->counts.executed += (uint64_t)sqlite3_changes(s->db);
     return 0;
 }
 
-int store_executed_find(store_t *s, const upd_id_t *uid, vts_t *ts, uint32_t *movie)
+int store_executed_find(store_t *s, const upd_id_t *uid, upd_result_t *out)
 {
     sqlite3_stmt *st = stmt(s, S_EXEC_GET);
     bind_u64(st, 1, uid->origin);
     bind_u64(st, 2, uid->seq);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        if (col_vts(st, 0, ts) < 0)
+        if (col_vts(st, 0, &out->ts) < 0)
             rc = SQLITE_CORRUPT;
-        *movie = (uint32_t)sqlite3_column_int64(st, 1);
+        out->movie = (uint32_t)sqlite3_column_int64(st, 1);
+        out->stamp = col_u64(st, 2);
+        out->digest = col_u64(st, 3);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, "read executed");

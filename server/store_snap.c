@@ -5,7 +5,7 @@
  * The protocol, as the store sees it:
  *
  *   source                                  joiner
- *   store_snap_open: a reader connection    store_begin
+ *   store_snap_open: a reader connection    store_begin, store_clear_state
  *     in a read transaction; its first
  *     read fixes the view, which later
  *     commits of the source do not change
@@ -93,6 +93,19 @@ int store_snap_header(store_snap_t *v, vts_t *replica_ts, vts_t *value_ts, vts_t
     return 0;
 }
 
+int store_clear_state(store_t *s)
+{
+    static const char *const tables[] = {"movies", "ratings", "executed", "log"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "DELETE FROM %s", tables[i]);
+        if (store_exec(s, sql) < 0)
+            return -1;
+    }
+    memset(&s->counts, 0, sizeof s->counts);
+    return 0;
+}
+
 int store_finish_snapshot(store_t *s, const store_counts_t *counts)
 {
     s->counts = *counts;
@@ -176,7 +189,8 @@ int store_put_rating(store_t *s, const snap_rating_t *r)
 int store_snap_executed(store_snap_t *v, const upd_id_t *after, snap_exec_t *out, size_t max,
                         size_t *nout)
 {
-    sqlite3_stmt *st = page_stmt(v, "SELECT uid_origin, uid_seq, ts, movie FROM executed "
+    sqlite3_stmt *st = page_stmt(v, "SELECT uid_origin, uid_seq, ts, movie, stamp, digest "
+                                    "FROM executed "
                                     "WHERE (uid_origin, uid_seq) > (?1, ?2) "
                                     "ORDER BY uid_origin, uid_seq LIMIT ?3");
     if (!st)
@@ -189,9 +203,11 @@ int store_snap_executed(store_snap_t *v, const upd_id_t *after, snap_exec_t *out
         snap_exec_t *e = &out[*nout];
         e->uid.origin = col_u64(st, 0);
         e->uid.seq = col_u64(st, 1);
-        if (col_vts(st, 2, &e->ts) < 0)
+        if (col_vts(st, 2, &e->got.ts) < 0)
             rc = SQLITE_CORRUPT;
-        e->movie = (uint32_t)sqlite3_column_int64(st, 3);
+        e->got.movie = (uint32_t)sqlite3_column_int64(st, 3);
+        e->got.stamp = col_u64(st, 4);
+        e->got.digest = col_u64(st, 5);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
@@ -199,7 +215,7 @@ int store_snap_executed(store_snap_t *v, const upd_id_t *after, snap_exec_t *out
 
 int store_put_executed(store_t *s, const snap_exec_t *e)
 {
-    return store_executed_put(s, &e->uid, &e->ts, e->movie);
+    return store_executed_put(s, &e->uid, &e->got);
 }
 
 /* ---- the log (installed by store_log_put) -------------------------------- */

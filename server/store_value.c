@@ -3,7 +3,8 @@
  * and the queries that read them.
  *
  * Last writer wins per (user, movie): a write replaces the current one
- * only if its (stamp, uid) is newer by lww_cmp; a delete is a write of 0
+ * only if its (stamp, uid) is newer by lww_cmp (then its rating: see
+ * store_rating_write); a delete is a write of 0
  * halves that stays as a tombstone, so an older write arriving later
  * cannot bring the rating back.  Every write keeps in step, in the same
  * transaction: the movie's count and sum of ratings, the store's counters
@@ -98,8 +99,13 @@ int store_rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halve
     int have = rating_get(s, user, movie, &old);
     if (have < 0)
         return -1;
-    if (have && lww_cmp(stamp, uid, old.stamp, &old.uid) <= 0)
-        return 0; /* an older (or the same) write: the current one stays */
+    /* An older write, or the same one again, leaves the current one.  Two
+     * writes with one stamp and id but different ratings can only be a
+     * reused id (state.c refuses it where it can see it): the higher rating
+     * wins, so that every replica keeps the same one. */
+    int c = have ? lww_cmp(stamp, uid, old.stamp, &old.uid) : 1;
+    if (c < 0 || (c == 0 && halves <= old.halves))
+        return 0;
     if (store_rating_put(s, user, movie, halves, stamp, uid, "write rating") < 0)
         return -1;
     int64_t dn = (halves > 0) - (have && old.halves > 0);
@@ -201,11 +207,11 @@ static int movie_merge(store_t *s, uint32_t from, uint32_t to)
 static int add_movie(store_t *s, const urec_t *r)
 {
     const op_t *op = &r->op;
-    vts_t ts;
-    uint32_t prior = 0;
-    int seen = uid_is_zero(&r->uid) ? 0 : store_executed_find(s, &r->uid, &ts, &prior);
+    upd_result_t first, res;
+    int seen = uid_is_zero(&r->uid) ? 0 : store_executed_find(s, &r->uid, &first);
     if (seen < 0)
         return -1;
+    uint32_t prior = seen ? first.movie : 0;
     uint32_t keep = op->movie;
     if (seen && prior && prior != op->movie) {
         keep = prior < op->movie ? prior : op->movie;
@@ -223,7 +229,9 @@ static int add_movie(store_t *s, const urec_t *r)
     }
     if (store_rating_write(s, op->user, keep, op->halves, r->stamp, &r->uid) < 0)
         return -1;
-    return store_executed_put(s, &r->uid, &r->ts, keep);
+    urec_result(r, &res);
+    res.movie = keep;
+    return store_executed_put(s, &r->uid, &res);
 }
 
 int store_apply(store_t *s, const urec_t *r)
@@ -243,7 +251,9 @@ int store_apply(store_t *s, const urec_t *r)
         snprintf(s->err, sizeof s->err, "unknown operation %d", (int)op->kind);
         return -1;
     }
-    return rc < 0 ? -1 : store_executed_put(s, &r->uid, &r->ts, op->movie);
+    upd_result_t res;
+    urec_result(r, &res);
+    return rc < 0 ? -1 : store_executed_put(s, &r->uid, &res);
 }
 
 int store_key_stamp(store_t *s, uint32_t user, uint32_t movie, uint64_t *stamp, bool *live)

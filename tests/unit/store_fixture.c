@@ -303,3 +303,14 @@ int refuse(void *arg, const urec_t *r)
     (*(int *)arg)++;
     return 1;
 }
+
+int executed_find(store_t *s, const upd_id_t *uid, vts_t *ts, uint32_t *movie)
+{
+    upd_result_t r;
+    int rc = store_executed_find(s, uid, &r);
+    if (rc == 1) {
+        *ts = r.ts;
+        *movie = r.movie;
+    }
+    return rc;
+}

@@ -40,6 +40,9 @@ void import_ok(store_t *s, const char *dir);
 store_counts_t counts_of(store_t *s);
 void expect_counts(store_t *s, uint64_t nratings, uint32_t nmovies, uint64_t executed);
 
+/* store_executed_find, for the timestamp and movie only. */
+int executed_find(store_t *s, const upd_id_t *uid, vts_t *ts, uint32_t *movie);
+
 /* The live rating of (user, movie) in halves, or 0 when absent or deleted. */
 uint32_t rating_of(store_t *s, uint32_t user, uint32_t movie);
 

@@ -408,14 +408,18 @@ static void test_options_environment(void **state)
 static void test_uid_parse(void **state)
 {
     upd_id_t u;
-    assert_int_equal(cli_uid_parse("4242:1", &u), 0);
-    assert_true(u.origin == 4242 && u.seq == 1);
-    assert_int_equal(cli_uid_parse("18446744073709551615:0", &u), 0);
+    uint64_t stamp = 99;
+    assert_int_equal(cli_uid_parse("4242:1", &u, &stamp), 0);
+    assert_true(u.origin == 4242 && u.seq == 1 && stamp == 0);
+    assert_int_equal(cli_uid_parse("18446744073709551615:0", &u, &stamp), 0);
     assert_true(u.origin == UINT64_MAX && u.seq == 0);
-    const char *bad[] = {"", "1", "1:", ":1", "0:5", "1:2x", "x:1", "-1:2", "1:-2", "1:2:3",
-                         "18446744073709551616:1", " 1:2", "1 :2"};
+    assert_int_equal(cli_uid_parse("7:3:1733337000123", &u, &stamp), 0);
+    assert_true(u.origin == 7 && u.seq == 3 && stamp == 1733337000123ULL);
+    const char *bad[] = {"", "1", "1:", ":1", "0:5", "1:2x", "x:1", "-1:2", "1:-2", "1:2:0",
+                         "1:2:", "1:2:3:4", "1:2:x", "0:2:3", "18446744073709551616:1", " 1:2",
+                         "1 :2", "1:2:18446744073709551616"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (cli_uid_parse(bad[i], &u) == 0)
+        if (cli_uid_parse(bad[i], &u, &stamp) == 0)
             fail_msg("--uid '%s' was accepted", bad[i]);
 }
 
@@ -443,20 +447,50 @@ static void test_uid_sequence_and_retry(void **state)
     op2.movie = 2;
     op1.halves = op2.halves = 6;
 
-    upd_id_t u = cli_session_next_uid(&s, &op1);
-    assert_true(u.origin == 9 && u.seq == 1);
+    bool repeat;
+    upd_id_t u = cli_session_next_uid(&s, &op1, &repeat);
+    assert_true(u.origin == 9 && u.seq == 1 && !repeat);
+    uint64_t first = s.stamp;
+    assert_true(first > 0);
     cli_session_sent(&s, &op1, true);
-    u = cli_session_next_uid(&s, &op1); /* answered: the same command again is a new update */
+    u = cli_session_next_uid(&s, &op1, &repeat); /* answered: the same command again is new */
     assert_int_equal(u.seq, 2);
+    assert_false(repeat);
+    uint64_t second = s.stamp;
+    assert_true(second > first); /* a session's writes follow each other, whatever the clock */
     cli_session_sent(&s, &op1, false);
-    u = cli_session_next_uid(&s, &op1); /* no answer: a repeat is a retry under the same id */
+    u = cli_session_next_uid(&s, &op1, &repeat); /* no answer: a repeat is a retry ... */
     assert_int_equal(u.seq, 2);
+    assert_true(repeat);
+    assert_true(s.stamp == second); /* ... with the same id and the same stamp */
     cli_session_sent(&s, &op1, false);
-    u = cli_session_next_uid(&s, &op2); /* another update after an unanswered one */
+    u = cli_session_next_uid(&s, &op2, &repeat); /* another update after an unanswered one */
     assert_int_equal(u.seq, 3);
+    assert_false(repeat);
+    assert_true(s.stamp > second);
     cli_session_sent(&s, &op2, true);
-    assert_int_equal(cli_session_next_uid(&s, &op2).seq, 4);
+    assert_int_equal(cli_session_next_uid(&s, &op2, &repeat).seq, 4);
     assert_int_equal(s.uid.origin, 9);
+}
+
+/* RT_STALE: a new id, and a stamp after the later write's, even one far ahead. */
+static void test_uid_restamp(void **state)
+{
+    cli_session_t s;
+    op_t op;
+    bool repeat;
+    memset(&s, 0, sizeof s);
+    memset(&op, 0, sizeof op);
+    s.uid = (upd_id_t){9, 1};
+    op.kind = OP_RATE;
+    op.user = op.movie = 1;
+    op.halves = 6;
+    cli_session_next_uid(&s, &op, &repeat);
+    uint64_t later = s.stamp + 3600 * 1000;
+    cli_session_restamp(&s, later);
+    assert_int_equal(s.uid.seq, 2);
+    assert_true(s.stamp == later + 1);
+    assert_true(cli_session_next_uid(&s, &op, &repeat).seq == 2 && s.stamp == later + 1);
 }
 
 /* ---- the session file ------------------------------------------------------------- */
@@ -783,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_uid_parse),
         cmocka_unit_test(test_uid_fresh),
         cmocka_unit_test(test_uid_sequence_and_retry),
+        cmocka_unit_test(test_uid_restamp),
         cmocka_unit_test(test_session_round_trip),
         cmocka_unit_test(test_session_save_merges),
         cmocka_unit_test(test_session_malformed),

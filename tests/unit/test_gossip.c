@@ -42,13 +42,12 @@ static int toy_apply(void *ctx, const urec_t *r)
     return 0;
 }
 
-static bool toy_executed(void *ctx, const upd_id_t *uid, vts_t *ts, uint32_t *movie)
+static bool toy_executed(void *ctx, const upd_id_t *uid, upd_result_t *out)
 {
     struct toy *t = ctx;
     for (size_t i = 0; i < t->napplied; i++)
         if (uid_eq(&t->applied[i].uid, uid)) {
-            *ts = t->applied[i].ts;
-            *movie = t->applied[i].op.movie;
+            urec_result(&t->applied[i], out);
             return true;
         }
     return false;
@@ -198,20 +197,20 @@ static void test_duplicate_uid_found(void **state)
 {
     (void)state;
     cluster_init(3);
-    vts_t prev, ts;
-    uint32_t movie;
+    vts_t prev;
+    upd_result_t got;
     vts_zero(&prev, 0);
     urec_t r = update_at(1, &prev, 5, 10);
     upd_id_t u = uid(5), other = uid(6);
-    assert_true(replica_find_uid(&reps[1], &u, &ts, &movie));
-    assert_true(vts_eq(&ts, &r.ts));
-    assert_false(replica_find_uid(&reps[1], &other, &ts, &movie));
+    assert_true(replica_find_uid(&reps[1], &u, &got));
+    assert_true(vts_eq(&got.ts, &r.ts));
+    assert_false(replica_find_uid(&reps[1], &other, &got));
     /* after gossip and discard the id is still known, from executed */
     gossip_all(3);
     gossip_all(3);
     assert_int_equal(reps[1].log_len, 0);
-    assert_true(replica_find_uid(&reps[1], &u, &ts, &movie));
-    assert_true(vts_eq(&ts, &r.ts));
+    assert_true(replica_find_uid(&reps[1], &u, &got));
+    assert_true(vts_eq(&got.ts, &r.ts));
     cluster_free(3);
 }
 

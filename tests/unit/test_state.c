@@ -26,8 +26,9 @@
 
 #define N 3
 
-static state_t reps[N];
+static state_t *reps[N];
 static uint64_t uid_origin = 99; /* origin of the ids send_update uses */
+static uint64_t client_clock = 1700000000000ULL; /* the stamps it gives, in ms */
 static char tmpdir[64];
 
 static void open_replica(uint32_t k, uint32_t n, const char *path, uint64_t overload,
@@ -36,9 +37,16 @@ static void open_replica(uint32_t k, uint32_t n, const char *path, uint64_t over
     struct state_config cfg = {.id = k, .n = n, .db_path = path, .overload = overload,
                                .fail_rate = fail_rate, .seed = 7};
     char err[256];
-    int rc = state_open(&reps[k], &cfg, err, sizeof err);
-    if (rc != 0)
+    reps[k] = state_open(&cfg, err, sizeof err);
+    if (!reps[k])
         fail_msg("state_open: %s", err);
+    /* A new database recovers until it has heard from every peer (as the
+     * join's STATUS survey does at start): every peer is new too. */
+    vts_t zero;
+    vts_zero(&zero, n);
+    for (uint32_t j = 0; j < n; j++)
+        if (j != k)
+            state_heard_status(reps[k], j, &zero);
 }
 
 static int setup(void **st)
@@ -53,7 +61,7 @@ static int teardown(void **st)
 {
     (void)st;
     for (uint32_t k = 0; k < N; k++)
-        state_close(&reps[k]);
+        state_close(reps[k]);
     return 0;
 }
 
@@ -80,8 +88,9 @@ static struct upd send_update(uint32_t k, bool submit, rt_op op, vts_t *prev, ui
     a.prev = xvts(prev);
     a.uid.origin = uid_origin;
     a.uid.seq = seq;
+    a.stamp = ++client_clock;
     a.op = op;
-    state_update(&reps[k], &a, submit, &res);
+    state_update(reps[k], &a, submit, &res);
     struct upd u = {res.status, {0}, res.movie};
     assert_int_equal(vts_from_xdr(&u.ts, &res.ts), RT_OK);
     if (res.status == RT_OK)
@@ -129,7 +138,7 @@ static rt_status get_rating(uint32_t k, vts_t *prev, uint32_t user, uint32_t mov
     a.q.kind = Q_RATING;
     a.q.rt_query_u.key.user = user;
     a.q.rt_query_u.key.movie = movie;
-    state_query(&reps[k], &a, &res);
+    state_query(reps[k], &a, &res);
     rt_status st = res.status;
     if (st == RT_OK)
         *halves = res.result.rt_answer_opt_u.answer.rt_answer_u.halves;
@@ -143,10 +152,10 @@ static void gossip(uint32_t a, uint32_t b)
     rt_gossip_args args;
     rt_gossip_res res;
     memset(&res, 0, sizeof res);
-    assert_int_equal(state_gossip_out(&reps[a], b, &args), 0);
-    state_gossip_in(&reps[b], &args, &res);
+    assert_int_equal(state_gossip_out(reps[a], b, &args), 0);
+    state_gossip_in(reps[b], &args, &res);
     assert_int_equal(res.status, RT_OK);
-    assert_int_equal(state_gossip_reply(&reps[a], b, &res), 0);
+    assert_int_equal(state_gossip_reply(reps[a], b, &res), 0);
     xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&args);
     xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
 }
@@ -164,7 +173,7 @@ static rt_status_res status_of(uint32_t k)
 {
     rt_status_res res;
     memset(&res, 0, sizeof res);
-    state_status(&reps[k], &res);
+    state_status(reps[k], &res);
     return res;
 }
 
@@ -412,8 +421,8 @@ static void test_overload_and_offline(void **st)
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
     uint32_t h;
     assert_int_equal(get_rating(1, &prev, 2, u.movie, &h), RT_OFFLINE);
-    state_close(&reps[0]);
-    state_close(&reps[1]);
+    state_close(reps[0]);
+    state_close(reps[1]);
     setup(NULL);
 }
 
@@ -433,19 +442,21 @@ static void test_state_survives_reopen(void **st)
     struct upd u = send_update(0, true, op_movie("Kept", 1, 4), &prev, 1);
     assert_int_equal(send_update(0, true, op_rate(2, u.movie, 9), &prev, 2).status, RT_OK);
     /* "crash" before any gossip: close, reopen from the file */
-    state_close(&reps[0]);
+    state_close(reps[0]);
     open_replica(0, 2, p0, 100, 0);
     uint32_t h;
     assert_int_equal(get_rating(0, &prev, 2, u.movie, &h), RT_OK);
     assert_int_equal(h, 9);
-    assert_int_equal(reps[0].rep.log_len, 2);
-    assert_int_equal(reps[0].rep.replica_ts.t[0], 2);
+    struct state_probe pr;
+    state_probe(reps[0], &pr);
+    assert_int_equal(pr.log_len, 2);
+    assert_int_equal(pr.replica_ts.t[0], 2);
     /* the log survived too: the peer still gets both updates */
     gossip(0, 1);
     assert_int_equal(get_rating(1, &prev, 2, u.movie, &h), RT_OK);
     assert_int_equal(digest_of(0), digest_of(1));
-    state_close(&reps[0]);
-    state_close(&reps[1]);
+    state_close(reps[0]);
+    state_close(reps[1]);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     assert_int_equal(system(cmd), 0);
@@ -460,11 +471,11 @@ static void test_gossip_from_stranger_denied(void **st)
     memset(&args, 0, sizeof args);
     memset(&res, 0, sizeof res);
     args.from = 0; /* replica 0 claiming to be itself */
-    state_gossip_in(&reps[0], &args, &res);
+    state_gossip_in(reps[0], &args, &res);
     assert_int_equal(res.status, RT_DENIED);
     xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
     args.from = 17;
-    state_gossip_in(&reps[0], &args, &res);
+    state_gossip_in(reps[0], &args, &res);
     assert_int_equal(res.status, RT_DENIED);
     xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
 }
@@ -538,7 +549,7 @@ static int setup_file(void **st)
     probe.reader = NULL;
     struct state_config cfg = {.id = 0, .n = 1, .db_path = path, .overload = 100000,
                                .seed = 7, .sync_hook = probe_sync, .sync_arg = &probe};
-    if (state_open(&reps[0], &cfg, err, sizeof err) != 0)
+    if (!(reps[0] = state_open(&cfg, err, sizeof err)))
         fail_msg("state_open: %s", err);
     return 0;
 }
@@ -548,7 +559,7 @@ static int teardown_file(void **st)
     (void)st;
     store_close(probe.reader);
     probe.reader = NULL;
-    state_close(&reps[0]);
+    state_close(reps[0]);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
@@ -564,7 +575,7 @@ static rt_status query_rating(uint32_t user, uint32_t movie, uint32_t *halves, v
     a.q.kind = Q_RATING;
     a.q.rt_query_u.key.user = user;
     a.q.rt_query_u.key.movie = movie;
-    state_query(&reps[0], &a, &res);
+    state_query(reps[0], &a, &res);
     rt_status st = res.status;
     if (st == RT_OK)
         *halves = res.result.rt_answer_opt_u.answer.rt_answer_u.halves;
@@ -635,7 +646,9 @@ static void test_query_value_matches_its_timestamp(void **st)
     assert_int_equal(ts.t[0], 201);
     assert_int_equal(h, halves_at(201));
     /* the queries ran on readers, not on the writer */
-    assert_true(reps[0].nreaders >= 1);
+    struct state_probe pr;
+    state_probe(reps[0], &pr);
+    assert_true(pr.nreaders >= 1);
 }
 
 struct loader {
@@ -682,9 +695,9 @@ static void test_group_commit_replies_after_its_sync(void **st)
         for (int t = 0; t < LOAD_THREADS; t++)
             l[t].movies[i] = u.movie;
     }
-    pthread_mutex_lock(&reps[0].sync_lock);
-    uint64_t syncs_before = reps[0].syncs;
-    pthread_mutex_unlock(&reps[0].sync_lock);
+    struct state_probe pr;
+    state_probe(reps[0], &pr);
+    uint64_t syncs_before = pr.syncs;
     pthread_t th[LOAD_THREADS];
     for (int t = 0; t < LOAD_THREADS; t++) {
         l[t].t = (uint32_t)t;
@@ -697,9 +710,8 @@ static void test_group_commit_replies_after_its_sync(void **st)
         assert_int_equal(l[t].early, 0);
         assert_int_equal(probe.durable[t], LOAD_UPDATES);
     }
-    pthread_mutex_lock(&reps[0].sync_lock);
-    uint64_t syncs = reps[0].syncs - syncs_before;
-    pthread_mutex_unlock(&reps[0].sync_lock);
+    state_probe(reps[0], &pr);
+    uint64_t syncs = pr.syncs - syncs_before;
     assert_true(syncs >= 1);
     assert_true(syncs < LOAD_THREADS * LOAD_UPDATES);
 }
@@ -743,7 +755,9 @@ static void test_query_waits_for_the_sync_of_what_it_read(void **st)
     pthread_mutex_lock(&probe.mu);
     probe.gate_closed = true;
     pthread_mutex_unlock(&probe.mu);
-    uint64_t before = __atomic_load_n(&reps[0].committed, __ATOMIC_ACQUIRE);
+    struct state_probe pr;
+    state_probe(reps[0], &pr);
+    uint64_t before = pr.committed;
     pthread_t tu, tq;
     pthread_create(&tu, NULL, submit_main, &upd);
     /* until the update is committed and its sync waits at the gate */
@@ -753,7 +767,7 @@ static void test_query_waits_for_the_sync_of_what_it_read(void **st)
     int waited = 0;
     pthread_mutex_lock(&probe.mu);
     while (waited == 0 &&
-           (probe.in_sync == 0 || __atomic_load_n(&reps[0].committed, __ATOMIC_ACQUIRE) == before))
+           (probe.in_sync == 0 || (state_probe(reps[0], &pr), pr.committed) == before))
         waited = pthread_cond_timedwait(&probe.cv, &probe.mu, &until);
     pthread_mutex_unlock(&probe.mu);
     pthread_create(&tq, NULL, query_main, &q);

@@ -104,7 +104,7 @@ static void test_durable_across_reopen(void **st)
     expect_stats(s, 1, 5, 31 - 8 + 3);
     vts_t ts;
     uint32_t movie = 0;
-    assert_int_equal(store_executed_find(s, &r[10].uid, &ts, &movie), 1);
+    assert_int_equal(executed_find(s, &r[10].uid, &ts, &movie), 1);
     assert_int_equal(movie, 5001);
     /* the tombstone is durable: an old write still cannot resurrect */
     apply(s, rate(2, 5000, 4, 1, 1, 99));
@@ -154,7 +154,7 @@ static void test_rollback_restores(void **st)
     upd_id_t uid = {1, 1};
     vts_t ts;
     uint32_t movie;
-    assert_int_equal(store_executed_find(s, &uid, &ts, &movie), 0);
+    assert_int_equal(executed_find(s, &uid, &ts, &movie), 0);
     expect_digest_matches_file(s, path);
 
     /* a failed apply inside a transaction, then rollback */
@@ -499,7 +499,7 @@ static void test_schema_readable(void **st)
     assert_string_equal(sql_text(path, "SELECT group_concat(name) FROM pragma_table_info('ratings')"),
                         "user,movie,halves,stamp,uid_origin,uid_seq");
     assert_string_equal(sql_text(path, "SELECT group_concat(name) FROM pragma_table_info('executed')"),
-                        "uid_origin,uid_seq,ts,movie");
+                        "uid_origin,uid_seq,ts,movie,stamp,digest");
     assert_string_equal(sql_text(path, "SELECT group_concat(name) FROM pragma_table_info('log')"),
                         "origin,seq,ts,prev,uid_origin,uid_seq,stamp,kind,user,movie,halves,"
                         "title,genres,applied");

@@ -36,15 +36,15 @@ static void test_executed(void **st)
     upd_id_t uid = {2, 17}, other = {2, 18}, zero = {0, 0};
     vts_t ts;
     uint32_t movie = 0;
-    assert_int_equal(store_executed_find(s, &uid, &ts, &movie), 0);
+    assert_int_equal(executed_find(s, &uid, &ts, &movie), 0);
     apply(s, r);
     vts_zero(&ts, 0);
-    assert_int_equal(store_executed_find(s, &uid, &ts, &movie), 1);
+    assert_int_equal(executed_find(s, &uid, &ts, &movie), 1);
     assert_true(vts_eq(&ts, &r.ts));
     assert_int_equal(ts.t[0], 3);
     assert_int_equal(ts.t[2], 17);
     assert_int_equal(movie, 11);
-    assert_int_equal(store_executed_find(s, &other, &ts, &movie), 0);
+    assert_int_equal(executed_find(s, &other, &ts, &movie), 0);
     expect_counts(s, 34, 11, 1);
     apply(s, r); /* once only */
     expect_counts(s, 34, 11, 1);
@@ -52,7 +52,7 @@ static void test_executed(void **st)
     apply(s, rate(1, 17, 4, 2000000000001ULL, 0, 0));
     assert_int_equal(rating_of(s, 1, 17), 4); /* but it is applied */
     expect_counts(s, 35, 11, 1);
-    assert_int_equal(store_executed_find(s, &zero, &ts, &movie), 0);
+    assert_int_equal(executed_find(s, &zero, &ts, &movie), 0);
     store_close(s);
 }
 

@@ -332,7 +332,7 @@ static void test_duplicate_add_movie_merges(void **st)
         /* and the update's executed entry names the kept id */
         vts_t ts;
         uint32_t movie = 0;
-        assert_int_equal(store_executed_find(s[k], &r[0].uid, &ts, &movie), 1);
+        assert_int_equal(executed_find(s[k], &r[0].uid, &ts, &movie), 1);
         assert_int_equal(movie, lo);
     }
     for (int k = 1; k < 3; k++) {
@@ -466,7 +466,7 @@ static void test_full_64_bit_values(void **st)
     assert_true(stamp == UINT64_MAX);
     vts_t ts;
     uint32_t movie = 0;
-    assert_int_equal(store_executed_find(s, &big.uid, &ts, &movie), 1);
+    assert_int_equal(executed_find(s, &big.uid, &ts, &movie), 1);
     assert_true(vts_eq(&ts, &big.ts));
     assert_int_equal(movie, 2);
     store_close(s);
