@@ -31,6 +31,16 @@ static uint64_t uid_origin = 99; /* origin of the ids send_update uses */
 static uint64_t client_clock = 1700000000000ULL; /* the stamps it gives, in ms */
 static char tmpdir[64];
 
+/* Open replica k of n without hearing from its peers: it recovers. */
+static void open_recovering(uint32_t k, uint32_t n, const char *path)
+{
+    struct state_config cfg = {.id = k, .n = n, .db_path = path, .overload = 100, .seed = 7};
+    char err[256];
+    reps[k] = state_open(&cfg, err, sizeof err);
+    if (!reps[k])
+        fail_msg("state_open: %s", err);
+}
+
 static void open_replica(uint32_t k, uint32_t n, const char *path, uint64_t overload,
                          double fail_rate)
 {
@@ -77,26 +87,42 @@ struct upd {
     rt_status status;
     vts_t ts;
     uint32_t movie;
+    uint64_t stamp;      /* the stamp accepted, or the later write's (RT_STALE) */
+    char detail[RT_MAX_DETAIL + 1];
 };
 
-static struct upd send_update(uint32_t k, bool submit, rt_op op, vts_t *prev, uint64_t seq)
+/* The arguments a client sends: its prev, id and a stamp of its clock. */
+static rt_update_args update_args(rt_op op, vts_t *prev, uint64_t seq)
 {
     rt_update_args a;
-    rt_update_res res;
     memset(&a, 0, sizeof a);
-    memset(&res, 0, sizeof res);
     a.prev = xvts(prev);
     a.uid.origin = uid_origin;
     a.uid.seq = seq;
     a.stamp = ++client_clock;
     a.op = op;
-    state_update(reps[k], &a, submit, &res);
-    struct upd u = {res.status, {0}, res.movie};
+    return a;
+}
+
+/* Send a at replica k; on RT_OK merge the update's ts into prev. */
+static struct upd send_args(uint32_t k, bool submit, const rt_update_args *a, vts_t *prev)
+{
+    rt_update_res res;
+    memset(&res, 0, sizeof res);
+    state_update(reps[k], a, submit, &res);
+    struct upd u = {res.status, {0}, res.movie, res.stamp, ""};
+    snprintf(u.detail, sizeof u.detail, "%s", res.detail ? res.detail : "");
     assert_int_equal(vts_from_xdr(&u.ts, &res.ts), RT_OK);
     if (res.status == RT_OK)
         vts_merge(prev, &u.ts);
     xdr_free((xdrproc_t)xdr_rt_update_res, (char *)&res);
     return u;
+}
+
+static struct upd send_update(uint32_t k, bool submit, rt_op op, vts_t *prev, uint64_t seq)
+{
+    rt_update_args a = update_args(op, prev, seq);
+    return send_args(k, submit, &a, prev);
 }
 
 static rt_op op_rate(uint32_t user, uint32_t movie, uint32_t halves)
@@ -346,6 +372,186 @@ static void test_duplicate_new_movie_merged(void **st)
     assert_int_equal(digest_of(0), digest_of(1));
     assert_int_equal(digest_of(1), digest_of(2));
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&before);
+}
+
+/* Bug 1 of issue 10.  A front end times out on replica 0 (paused, a slow
+ * disk) and sends the same update to replica 1, which accepts it; the
+ * client then deletes the rating at replica 1.  When replica 0 wakes it
+ * accepts the late copy: it must not undo the delete anywhere. */
+static void test_late_copy_does_not_undo_a_later_write(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t prev, stale;
+    vts_zero(&prev, 0);
+    rt_update_args u = update_args(op_rate(70001, m, 2), &prev, 500);
+    stale = prev;
+    assert_int_equal(send_args(1, true, &u, &prev).status, RT_OK);
+    assert_int_equal(send_update(1, false, op_delete(70001, m), &prev, 501).status, RT_OK);
+    /* the same for an update by another client who saw the first */
+    vts_t other = prev;
+    rt_update_args w = update_args(op_rate(70002, m, 2), &stale, 502);
+    assert_int_equal(send_args(1, true, &w, &other).status, RT_OK);
+    assert_int_equal(send_update(1, false, op_rate(70002, m, 9), &other, 503).status, RT_OK);
+    /* the late copies, with the arguments the front end sent first */
+    vts_t late = stale;
+    assert_int_equal(send_args(0, true, &u, &late).status, RT_OK);
+    assert_int_equal(send_args(0, true, &w, &late).status, RT_OK);
+    gossip_all(N);
+    vts_t all = prev;
+    vts_merge(&all, &other);
+    vts_merge(&all, &late);
+    for (uint32_t k = 0; k < N; k++) {
+        uint32_t h = 0;
+        assert_int_equal(get_rating(k, &all, 70001, m, &h), RT_NOT_FOUND);
+        assert_int_equal(get_rating(k, &all, 70002, m, &h), RT_OK);
+        assert_int_equal(h, 9);
+    }
+    assert_int_equal(digest_of(0), digest_of(1));
+    assert_int_equal(digest_of(1), digest_of(2));
+}
+
+/* A stamp not above the rating's current write is refused, with that
+ * write's stamp; one above it is taken. */
+static void test_stale_stamp_refused(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd first = send_update(0, true, op_rate(10, m, 4), &prev, 600);
+    assert_int_equal(first.status, RT_OK);
+    rt_update_args a = update_args(op_rate(10, m, 6), &prev, 601);
+    a.stamp = first.stamp; /* a clock behind, or the same ms */
+    struct upd u = send_args(0, false, &a, &prev);
+    assert_int_equal(u.status, RT_STALE);
+    assert_true(u.stamp == first.stamp);
+    a.stamp = first.stamp - 3600 * 1000;
+    assert_int_equal(send_args(0, false, &a, &prev).status, RT_STALE);
+    /* the client's new id with a later stamp */
+    a.uid.seq = 602;
+    a.stamp = u.stamp + 1;
+    assert_int_equal(send_args(0, false, &a, &prev).status, RT_OK);
+    uint32_t h = 0;
+    assert_int_equal(get_rating(0, &prev, 10, m, &h), RT_OK);
+    assert_int_equal(h, 6);
+}
+
+/* An id is one update: a repeat gets the first answer (and stamp), the id
+ * for another operation is refused; no stamp, or one from a clock a day
+ * ahead, is refused. */
+static void test_update_id_and_stamp_rules(void **st)
+{
+    (void)st;
+    uint32_t m = shared_movie();
+    vts_t prev;
+    vts_zero(&prev, 0);
+    rt_update_args a = update_args(op_rate(11, m, 4), &prev, 700);
+    struct upd first = send_args(0, true, &a, &prev);
+    assert_int_equal(first.status, RT_OK);
+    rt_update_args again = a;
+    again.stamp = a.stamp + 5; /* a repeat without its stamp (--uid ORIGIN:SEQ) */
+    struct upd r = send_args(0, true, &again, &prev);
+    assert_int_equal(r.status, RT_OK);
+    assert_true(r.stamp == first.stamp);
+    assert_true(vts_eq(&r.ts, &first.ts));
+    rt_update_args other = update_args(op_rate(11, m, 8), &prev, 700);
+    struct upd o = send_args(0, false, &other, &prev);
+    assert_int_equal(o.status, RT_INVALID);
+    assert_non_null(strstr(o.detail, "another update"));
+    rt_update_args none = update_args(op_rate(12, m, 4), &prev, 701);
+    none.stamp = 0;
+    assert_int_equal(send_args(0, true, &none, &prev).status, RT_INVALID);
+    none.stamp = (uint64_t)time(NULL) * 1000 + 2 * 24 * 3600 * 1000ULL;
+    struct upd ahead = send_args(0, true, &none, &prev);
+    assert_int_equal(ahead.status, RT_INVALID);
+    assert_non_null(strstr(ahead.detail, "ahead"));
+    uint32_t h = 0;
+    assert_int_equal(get_rating(0, &prev, 11, m, &h), RT_OK);
+    assert_int_equal(h, 4);
+    assert_int_equal(get_rating(0, &prev, 12, m, &h), RT_NOT_FOUND);
+}
+
+/* A replica that has not heard from every peer numbers no update. */
+static void test_recovering_refuses_updates(void **st)
+{
+    (void)st;
+    teardown(NULL);
+    open_replica(0, 3, ":memory:", 100, 0);
+    open_replica(1, 3, ":memory:", 100, 0);
+    open_recovering(2, 3, ":memory:");
+    vts_t prev;
+    vts_zero(&prev, 0);
+    struct upd u = send_update(2, true, op_movie("Not yet", 1, 4), &prev, 1);
+    assert_int_equal(u.status, RT_NOT_READY);
+    assert_non_null(strstr(u.detail, "recovering"));
+    rt_status_res s = status_of(2);
+    assert_int_equal(s.state, ST_RECOVERING);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
+    /* one peer is not enough */
+    gossip(2, 0);
+    assert_int_equal(send_update(2, true, op_movie("Not yet", 1, 4), &prev, 1).status,
+                     RT_NOT_READY);
+    gossip(1, 2); /* a call from the other one counts as well */
+    assert_int_equal(send_update(2, true, op_movie("Now", 1, 4), &prev, 2).status, RT_OK);
+    s = status_of(2);
+    assert_int_equal(s.state, ST_ACTIVE);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
+}
+
+/* Bug 2 of issue 10: replica 2's updates reached only replica 0; its
+ * database is wiped.  It must not number updates until it has heard from
+ * replica 0 too, and then it takes its five updates back and goes on from
+ * six. */
+static void test_wiped_replica_takes_back_its_updates(void **st)
+{
+    (void)st;
+    teardown(NULL);
+    char p[N][128];
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_state.XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    for (uint32_t k = 0; k < N; k++) {
+        snprintf(p[k], sizeof p[k], "%s/r%u.db", tmpdir, k);
+        open_replica(k, N, p[k], 100, 0);
+    }
+    vts_t prev;
+    vts_zero(&prev, 0);
+    for (uint64_t i = 1; i <= 5; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "Mine %llu", (unsigned long long)i);
+        struct upd u = send_update(2, true, op_movie(title, 1, 4), &prev, 900 + i);
+        assert_int_equal(u.status, RT_OK);
+        assert_int_equal(u.ts.t[2], i);
+    }
+    gossip(2, 0); /* replica 1 is down meanwhile */
+    state_close(reps[2]);
+    assert_int_equal(unlink(p[2]), 0);
+    char wal[140];
+    snprintf(wal, sizeof wal, "%s-wal", p[2]);
+    unlink(wal);
+    open_recovering(2, N, p[2]);
+    vts_t fresh;
+    vts_zero(&fresh, 0);
+    gossip(2, 1); /* replica 1 is back: it holds none of ours */
+    assert_int_equal(send_update(2, true, op_movie("Too soon", 1, 4), &fresh, 999).status,
+                     RT_NOT_READY);
+    gossip(2, 0); /* replica 0 gives them back */
+    struct upd u = send_update(2, true, op_movie("Sixth", 1, 4), &fresh, 1000);
+    assert_int_equal(u.status, RT_OK);
+    assert_int_equal(u.ts.t[2], 6);
+    gossip_all(N);
+    assert_int_equal(digest_of(0), digest_of(2));
+    assert_int_equal(digest_of(1), digest_of(2));
+    for (uint32_t k = 0; k < N; k++) {
+        rt_status_res s = status_of(k);
+        assert_int_equal(s.replica_ts.rt_vts_val[2], 6);
+        xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&s);
+    }
+    teardown(NULL);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+    setup(NULL);
 }
 
 static void test_query_never_older_than_prev(void **st)
@@ -796,6 +1002,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retry_applied_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_new_movie_merged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_copy_does_not_undo_a_later_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stale_stamp_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_id_and_stamp_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovering_refuses_updates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wiped_replica_takes_back_its_updates, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_query_never_older_than_prev, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overload_and_offline, setup, teardown),

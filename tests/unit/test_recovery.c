@@ -1,0 +1,144 @@
+/* test_recovery.c -- when a replica may hand out sequence numbers (server/recovery.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "recovery.h"
+
+/* Replica 2 of 3, holding `have` of its own updates. */
+static vts_t own(uint64_t have)
+{
+    vts_t v;
+    vts_zero(&v, 3);
+    v.t[2] = have;
+    return v;
+}
+
+static void test_whole_state_needs_nothing(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 2, 3);
+    vts_t ours = own(5), theirs = own(5);
+    assert_false(r.active);
+    assert_int_equal(recovery_heard(&r, 0, &theirs, &ours, true), RECOVERY_NONE);
+    assert_false(r.active);
+    assert_int_equal(recovery_waiting(&r), 0);
+}
+
+/* Every peer heard, none holds more: recovery ends at the last one. */
+static void test_done_when_every_peer_heard(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 2, 3);
+    recovery_begin(&r, "a new database");
+    assert_true(r.active);
+    assert_int_equal(recovery_waiting(&r), 0x3);
+    vts_t ours = own(3), theirs = own(3), fewer = own(1);
+    assert_int_equal(recovery_heard(&r, 0, &theirs, &ours, false), RECOVERY_NONE);
+    assert_true(r.active);
+    assert_int_equal(recovery_waiting(&r), 0x2);
+    /* self and strangers do not count */
+    assert_int_equal(recovery_heard(&r, 2, &theirs, &ours, true), RECOVERY_NONE);
+    assert_int_equal(recovery_heard(&r, 7, &theirs, &ours, true), RECOVERY_NONE);
+    assert_true(r.active);
+    assert_int_equal(recovery_heard(&r, 1, &fewer, &ours, false), RECOVERY_DONE);
+    assert_false(r.active);
+}
+
+/* A peer holds more of our updates: no end until we hold them too. */
+static void test_waits_for_own_records(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 2, 3);
+    recovery_begin(&r, "restored");
+    vts_t ours = own(3), five = own(5), none = own(0);
+    assert_int_equal(recovery_heard(&r, 0, &five, &ours, false), RECOVERY_NONE);
+    assert_int_equal(r.own_known, 5);
+    assert_int_equal(r.best, 0);
+    /* the last peer holds fewer: still short of what peer 0 holds */
+    assert_int_equal(recovery_heard(&r, 1, &none, &ours, true), RECOVERY_NONE);
+    assert_true(r.active);
+    assert_false(r.rejoin);
+    /* gossip from peer 0 brought 4 and 5 */
+    vts_t now = own(5);
+    assert_int_equal(recovery_heard(&r, 0, &five, &now, true), RECOVERY_DONE);
+    assert_false(r.active);
+}
+
+/* The best peer's complete answer left us short: its log lacks them. */
+static void test_rejoin_when_the_log_lacks_them(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 2, 3);
+    recovery_begin(&r, "wiped");
+    vts_t ours = own(0), five = own(5), two = own(2);
+    assert_int_equal(recovery_heard(&r, 1, &two, &ours, true), RECOVERY_NONE);
+    /* a partial message from the best peer proves nothing */
+    assert_int_equal(recovery_heard(&r, 0, &five, &ours, false), RECOVERY_NONE);
+    assert_false(r.rejoin);
+    /* neither does a complete one from another peer */
+    assert_int_equal(recovery_heard(&r, 1, &two, &ours, true), RECOVERY_NONE);
+    assert_false(r.rejoin);
+    assert_int_equal(recovery_heard(&r, 0, &five, &ours, true), RECOVERY_REJOIN);
+    assert_true(r.rejoin);
+    assert_true(r.active);
+    /* once: the copy is being made */
+    assert_int_equal(recovery_heard(&r, 0, &five, &ours, true), RECOVERY_NONE);
+    /* the copy holds them */
+    vts_t copied = own(5);
+    assert_int_equal(recovery_check(&r, &copied), RECOVERY_DONE);
+    assert_false(r.active);
+    assert_false(r.rejoin);
+}
+
+/* A replica that believed its state whole hears of a loss. */
+static void test_late_loss_begins_recovery(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 2, 3);
+    vts_t ours = own(3), five = own(5);
+    assert_int_equal(recovery_heard(&r, 1, &five, &ours, false), RECOVERY_BEGUN);
+    assert_true(r.active);
+    assert_non_null(strstr(r.why, "lost state"));
+    assert_int_equal(r.own_known, 5);
+    assert_int_equal(recovery_waiting(&r), 0x1); /* peer 1 was heard in the same breath */
+}
+
+static void test_check_waits_for_everyone(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 0, 2);
+    recovery_begin(&r, "x");
+    vts_t ours;
+    vts_zero(&ours, 2);
+    assert_int_equal(recovery_check(&r, &ours), RECOVERY_NONE);
+    assert_true(r.active);
+    recovery_t one;
+    recovery_init(&one, 0, 1);
+    recovery_begin(&one, "alone");
+    assert_int_equal(recovery_waiting(&one), 0);
+    assert_int_equal(recovery_check(&one, &ours), RECOVERY_DONE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whole_state_needs_nothing),
+        cmocka_unit_test(test_done_when_every_peer_heard),
+        cmocka_unit_test(test_waits_for_own_records),
+        cmocka_unit_test(test_rejoin_when_the_log_lacks_them),
+        cmocka_unit_test(test_late_loss_begins_recovery),
+        cmocka_unit_test(test_check_waits_for_everyone),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
