@@ -19,6 +19,10 @@ struct peer {
     bool down;            /* last contact failed (for up/down log lines) */
     uint64_t retry_at_ms; /* do not try before this (backoff while down) */
     int backoff_ms;
+    /* recovery's STATUS polls have a back-off of their own, short: the
+     * gossip interval may be long, and recovery waits for this peer */
+    uint64_t poll_at_ms;
+    int poll_backoff_ms;
 };
 
 static struct {
@@ -142,21 +146,41 @@ static void gossip_round(void)
  * gossip interval, to hear from the peers it still waits for. */
 #define RECOVERY_POLL_MS 100
 
+/* The longest wait between two STATUS polls of a peer recovery waits for. */
+#define RECOVERY_POLL_MAX_MS 1000
+
+/* After a poll of peer k: when to poll it again. */
+static void polled(uint32_t k, bool ok)
+{
+    struct peer *p = &g.peer[k];
+    p->poll_backoff_ms = ok ? 0 : p->poll_backoff_ms ? p->poll_backoff_ms * 2 : RECOVERY_POLL_MS;
+    if (p->poll_backoff_ms > RECOVERY_POLL_MAX_MS)
+        p->poll_backoff_ms = RECOVERY_POLL_MAX_MS;
+    p->poll_at_ms = clock_mono_ms() + (uint64_t)p->poll_backoff_ms;
+}
+
 /* Peer k's STATUS: what it holds of our updates. */
 static void ask_status(uint32_t k)
 {
+    struct peer *p = &g.peer[k];
+    char err[256];
     rt_status_res st;
     vts_t their;
-    CLIENT *c = peer_client(k);
-    if (!c)
-        return;
+    if (!p->clnt) {
+        const endpoint_t *e = &g.cfg.cluster->rep[k];
+        p->clnt = rpc_connect(e->host, e->prog, RATING_REPLICA_V1, g.cfg.timeout_ms, err,
+                              sizeof err);
+    }
     memset(&st, 0, sizeof st);
-    enum clnt_stat cs = rp_status_1(&st, c);
-    if (cs != RPC_SUCCESS)
-        peer_failed(k, clnt_sperrno(cs));
-    else if (st.status == RT_OK && vts_from_xdr(&their, &st.replica_ts) == RT_OK)
+    bool ok = p->clnt && rp_status_1(&st, p->clnt) == RPC_SUCCESS;
+    if (ok && st.status == RT_OK && vts_from_xdr(&their, &st.replica_ts) == RT_OK)
         state_heard_status(g.state, k, &their);
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&st);
+    if (!ok && p->clnt) {
+        clnt_destroy(p->clnt);
+        p->clnt = NULL;
+    }
+    polled(k, ok);
 }
 
 /* One step of recovery: hear from the peers still waited for; then take
@@ -166,7 +190,7 @@ static void recovery_step(void)
 {
     uint64_t waiting = state_recovery_waiting(g.state), now = clock_mono_ms();
     for (uint32_t k = 0; k < g.cfg.cluster->n; k++)
-        if ((waiting >> k & 1) && now >= g.peer[k].retry_at_ms)
+        if ((waiting >> k & 1) && now >= g.peer[k].poll_at_ms)
             ask_status(k);
     char err[512];
     int k = state_rejoin_wanted(g.state);
@@ -174,15 +198,18 @@ static void recovery_step(void)
                             sizeof err) < 0)
         log_error("recovering: %s (trying again)", err);
     else if (k < 0 && (k = state_recovery_source(g.state)) >= 0 &&
-             now >= g.peer[k].retry_at_ms)
-        for (int i = 0; i < 64 && gossip_once((uint32_t)k) == 1; i++)
+             now >= g.peer[k].poll_at_ms) {
+        int rc;
+        for (int i = 0; i < 64 && (rc = gossip_once((uint32_t)k)) == 1; i++)
             ;
+        polled((uint32_t)k, rc == 0);
+    }
 }
 
 static void *gossip_main(void *arg)
 {
     (void)arg;
-    uint64_t next_round = 0;
+    uint64_t next_round = clock_mono_ms() + (uint64_t)g.cfg.interval_ms;
     pthread_mutex_lock(&g.mu);
     while (!g.stop) {
         bool recovering = state_recovery_waiting(g.state) != 0 ||
