@@ -97,6 +97,40 @@ static void describe(const struct sockaddr_storage *ss, char *host, size_t hostl
     }
 }
 
+/*
+ * Register p at nb.  rpcbind refuses a second registration of one
+ * program, version and netid, so when rpcb_set fails the program is taken:
+ * by a live server (a second copy of this one, or another program given
+ * the same number), which we must not hide -- -2; or by a process that
+ * died without unregistering (kill -9, a crash), whose registration would
+ * hide ours -- replaced.  Asking first and setting after would let two
+ * servers starting at once both register; this way only one rpcb_set of
+ * a free number succeeds.
+ */
+static int claim_registration(const struct rpc_program *p, struct netconfig *nc, struct netbuf *nb,
+                              char *err, size_t errlen)
+{
+    if (rpcb_set(p->prog, p->vers, nc, nb))
+        return 0;
+    char where[INET6_ADDRSTRLEN + 16];
+    if (rpc_served_locally(p->prog, p->vers, where, sizeof where)) {
+        snprintf(err, errlen, "program %#x version %u is already served at %s", p->prog,
+                 p->vers, where);
+        return -2;
+    }
+    rpcb_unset(p->prog, p->vers, nc);
+    if (!rpcb_set(p->prog, p->vers, nc, nb)) {
+        snprintf(err, errlen,
+                 "cannot register program %#x version %u with rpcbind (is rpcbind running?)",
+                 p->prog, p->vers);
+        return -1;
+    }
+    log_warn("%s: replaced a registration of program %#x that no server answers (left by a "
+             "process that died?)",
+             p->name, p->prog);
+    return 0;
+}
+
 int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *err, size_t errlen)
 {
     int fd = bind_socket(addr, port, err, errlen);
@@ -105,22 +139,22 @@ int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *er
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
-    srv.nconf = getnetconfigent(ss.ss_family == AF_INET6 ? "tcp6" : "tcp");
-    if (!srv.nconf) {
+    /* srv is set only on success: a refused second listen leaves a first
+     * one as it was. */
+    struct netconfig *nc = getnetconfigent(ss.ss_family == AF_INET6 ? "tcp6" : "tcp");
+    if (!nc) {
         snprintf(err, errlen, "no netconfig entry for tcp (is /etc/netconfig installed?)");
         close(fd);
         return -1;
     }
     struct netbuf nb = {.maxlen = sl, .len = sl, .buf = &ss};
-    /* A registration left by a crashed predecessor would hide ours. */
-    rpcb_unset(p->prog, p->vers, srv.nconf);
-    if (!rpcb_set(p->prog, p->vers, srv.nconf, &nb)) {
-        snprintf(err, errlen,
-                 "cannot register program %#x version %u with rpcbind (is rpcbind running?)",
-                 p->prog, p->vers);
+    int rc = claim_registration(p, nc, &nb, err, errlen);
+    if (rc < 0) {
+        freenetconfigent(nc);
         close(fd);
-        return -1;
+        return rc;
     }
+    srv.nconf = nc;
     srv.prog = p;
     srv.listen_fd = fd;
     srv.addr = ss;

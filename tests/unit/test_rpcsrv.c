@@ -1,8 +1,9 @@
 /*
  * test_rpcsrv.c -- the ONC RPC server loop (common/rpcsrv.c) against real
  * libtirpc clients and the real rpcbind: replies, RPC-level errors for a
- * wrong procedure, version or argument, hostile records, and calls on two
- * connections running at the same time; and the front end's own client
+ * wrong procedure, version or argument, hostile records, a second server
+ * for a live program number refused, and calls on two connections running
+ * at the same time; and the front end's own client
  * (frontend/rpcclnt.c) against it: results, RPC-level errors, a timeout.
  *
  * The test registers a program number of its own in the transient range
@@ -224,6 +225,60 @@ static void test_hostile_records(void **st)
     test_call_returns_result(st);
 }
 
+/* ---- one server per program number --------------------------------------- */
+
+/* A second rpc_listen of a program that a live server answers is refused
+ * (-2, naming the address), and leaves the first one serving and
+ * registered.  rpc_served_locally tells a live registration from one a dead
+ * process left (its port refuses) or one another program answers. */
+static void test_live_registration_kept(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    u_short port = pmap_getport(&sin, prog, 1, IPPROTO_TCP);
+    assert_int_not_equal(port, 0);
+    char err[256] = "", want[64];
+    assert_int_equal(rpc_listen(&prog_copy, "127.0.0.1", 0, err, sizeof err), -2);
+    snprintf(want, sizeof want, "is already served at 127.0.0.1 port %u", port);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(pmap_getport(&sin, prog, 1, IPPROTO_TCP), port);
+    test_call_returns_result(st);
+    char where[64] = "";
+    assert_int_equal(rpc_served_locally(prog, 1, where, sizeof where), 1);
+    snprintf(want, sizeof want, "127.0.0.1 port %u", port);
+    assert_string_equal(where, want);
+    assert_int_equal(rpc_served_locally(prog, 2, where, sizeof where), 0);
+
+    /* a registration left by a dead process: its port refuses */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in dead = sin;
+    dead.sin_port = 0;
+    assert_int_equal(bind(s, (struct sockaddr *)&dead, sizeof dead), 0);
+    socklen_t dl = sizeof dead;
+    getsockname(s, (struct sockaddr *)&dead, &dl);
+    close(s);
+    struct netconfig *nc = getnetconfigent("tcp");
+    assert_non_null(nc);
+    struct netbuf nb = {.maxlen = sizeof dead, .len = sizeof dead, .buf = &dead};
+    rpcb_unset(prog + 1, 1, nc);
+    assert_true(rpcb_set(prog + 1, 1, nc, &nb));
+    assert_int_equal(rpc_served_locally(prog + 1, 1, where, sizeof where), 0);
+    rpcb_unset(prog + 1, 1, nc);
+    /* a registration whose port another program now answers */
+    struct sockaddr_in live = sin;
+    live.sin_port = htons(port);
+    nb.buf = &live;
+    assert_true(rpcb_set(prog + 1, 1, nc, &nb));
+    assert_int_equal(rpc_served_locally(prog + 1, 1, where, sizeof where), 0);
+    rpcb_unset(prog + 1, 1, nc);
+    freenetconfigent(nc);
+}
+
 struct waiter {
     CLIENT *c;
     bool_t result;
@@ -327,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_hostile_records),
         cmocka_unit_test(test_calls_run_concurrently),
         cmocka_unit_test(test_lean_client),
+        cmocka_unit_test(test_live_registration_kept),
     };
     return cmocka_run_group_tests_name("rpcsrv", tests, setup, teardown);
 }
