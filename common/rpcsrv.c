@@ -8,8 +8,10 @@
  * a replica, a replica waiting on fsync) holds up every client.  Here
  * libtirpc does what it is good at -- XDR of the call header, arguments,
  * results and reply header -- and the loop is ours: record marking
- * (RFC 5531 section 11), a bound on the record size, and a thread per
- * connection so requests on different connections run at once.
+ * (RFC 5531 section 11), a bound on the record size, the credentials a
+ * call may carry (AUTH_NONE and AUTH_SYS; AUTH_ERROR for the others, see
+ * check_credentials), and a thread per connection so requests on
+ * different connections run at once.
  *
  * A program that is not thread-safe sets `concurrent = false`; its
  * handlers are then called one at a time (connections are still served
@@ -32,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rpc/auth_unix.h>
 #include <rpc/rpcb_clnt.h>
 
 #include "clock.h"
@@ -98,6 +101,40 @@ static void describe(const struct sockaddr_storage *ss, char *host, size_t hostl
     }
 }
 
+/*
+ * Register p at nb.  rpcbind refuses a second registration of one
+ * program, version and netid, so when rpcb_set fails the program is taken:
+ * by a live server (a second copy of this one, or another program given
+ * the same number), which we must not hide -- -2; or by a process that
+ * died without unregistering (kill -9, a crash), whose registration would
+ * hide ours -- replaced.  Asking first and setting after would let two
+ * servers starting at once both register; this way only one rpcb_set of
+ * a free number succeeds.
+ */
+static int claim_registration(const struct rpc_program *p, struct netconfig *nc, struct netbuf *nb,
+                              char *err, size_t errlen)
+{
+    if (rpcb_set(p->prog, p->vers, nc, nb))
+        return 0;
+    char where[INET6_ADDRSTRLEN + 16];
+    if (rpc_served_locally(p->prog, p->vers, where, sizeof where)) {
+        snprintf(err, errlen, "program %#x version %u is already served at %s", p->prog,
+                 p->vers, where);
+        return -2;
+    }
+    rpcb_unset(p->prog, p->vers, nc);
+    if (!rpcb_set(p->prog, p->vers, nc, nb)) {
+        snprintf(err, errlen,
+                 "cannot register program %#x version %u with rpcbind (is rpcbind running?)",
+                 p->prog, p->vers);
+        return -1;
+    }
+    log_warn("%s: replaced a registration of program %#x that no server answers (left by a "
+             "process that died?)",
+             p->name, p->prog);
+    return 0;
+}
+
 int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *err, size_t errlen)
 {
     int fd = bind_socket(addr, port, err, errlen);
@@ -106,22 +143,22 @@ int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *er
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
-    srv.nconf = getnetconfigent(ss.ss_family == AF_INET6 ? "tcp6" : "tcp");
-    if (!srv.nconf) {
+    /* srv is set only on success: a refused second listen leaves a first
+     * one as it was. */
+    struct netconfig *nc = getnetconfigent(ss.ss_family == AF_INET6 ? "tcp6" : "tcp");
+    if (!nc) {
         snprintf(err, errlen, "no netconfig entry for tcp (is /etc/netconfig installed?)");
         close(fd);
         return -1;
     }
     struct netbuf nb = {.maxlen = sl, .len = sl, .buf = &ss};
-    /* A registration left by a crashed predecessor would hide ours. */
-    rpcb_unset(p->prog, p->vers, srv.nconf);
-    if (!rpcb_set(p->prog, p->vers, srv.nconf, &nb)) {
-        snprintf(err, errlen,
-                 "cannot register program %#x version %u with rpcbind (is rpcbind running?)",
-                 p->prog, p->vers);
+    int rc = claim_registration(p, nc, &nb, err, errlen);
+    if (rc < 0) {
+        freenetconfigent(nc);
         close(fd);
-        return -1;
+        return rc;
     }
+    srv.nconf = nc;
     srv.prog = p;
     srv.listen_fd = fd;
     srv.addr = ss;
@@ -277,6 +314,56 @@ static int reply_rpc_mismatch(struct conn *c, uint32_t xid)
     return send_reply(c, &r, NULL, NULL);
 }
 
+static int reply_auth_error(struct conn *c, uint32_t xid, enum auth_stat why)
+{
+    struct rpc_msg r;
+    memset(&r, 0, sizeof r);
+    r.rm_xid = xid;
+    r.rm_direction = REPLY;
+    r.rm_reply.rp_stat = MSG_DENIED;
+    r.rjcted_rply.rj_stat = AUTH_ERROR;
+    r.rjcted_rply.rj_why = why;
+    return send_reply(c, &r, NULL, NULL);
+}
+
+/*
+ * The credentials a call may carry (RFC 5531 sections 8 to 10; the choice
+ * is explained in docs/security.md).  Neither server decides anything by
+ * who a caller says it is, so it takes the two flavors that claim nothing
+ * it would have to check: AUTH_NONE, and AUTH_SYS (what rpcinfo and
+ * rpcgen/libtirpc clients send), whose body must still decode as an
+ * authsys_parms (AUTH_BADCRED otherwise, as libtirpc's _svcauth_unix
+ * answers).  With either, the call's verifier is AUTH_NONE (RFC 5531
+ * section 10.1 and appendix A): any other is AUTH_BADVERF.  Every other
+ * flavor (AUTH_SHORT, AUTH_DH, RPCSEC_GSS, unknown numbers) asks for a
+ * check this server cannot make, and is refused with AUTH_REJECTEDCRED, as
+ * libtirpc's _authenticate refuses a flavor it has no handler for --
+ * rather than served as if it had been checked.
+ */
+static enum auth_stat check_credentials(const struct rpc_msg *call)
+{
+    const struct opaque_auth *cred = &call->rm_call.cb_cred;
+    switch (cred->oa_flavor) {
+    case AUTH_NONE:
+        break;
+    case AUTH_SYS: {
+        struct authunix_parms aup;
+        memset(&aup, 0, sizeof aup);
+        XDR x;
+        xdrmem_create(&x, cred->oa_base, cred->oa_length, XDR_DECODE);
+        bool_t ok = xdr_authunix_parms(&x, &aup);
+        xdr_destroy(&x);
+        xdr_free(RPC_XDR(xdr_authunix_parms), (char *)&aup);
+        if (!ok)
+            return AUTH_BADCRED;
+        break;
+    }
+    default:
+        return AUTH_REJECTEDCRED;
+    }
+    return call->rm_call.cb_verf.oa_flavor == AUTH_NONE ? AUTH_OK : AUTH_BADVERF;
+}
+
 /* Decode the arguments that follow the call header in x, run the
  * handler, send its results. */
 static int call_procedure(struct conn *c, XDR *x, const struct rpc_msg *call)
@@ -333,10 +420,13 @@ static int handle_record(struct conn *c, char *buf, size_t len)
     XDR x;
     xdrmem_create(&x, buf, (u_int)len, XDR_DECODE);
     int rc;
+    enum auth_stat why;
     if (!xdr_callmsg(&x, &call) || call.rm_direction != CALL)
         rc = -1;
     else if (call.rm_call.cb_rpcvers != 2)
         rc = reply_rpc_mismatch(c, call.rm_xid);
+    else if ((why = check_credentials(&call)) != AUTH_OK)
+        rc = reply_auth_error(c, call.rm_xid, why); /* before the program: as libtirpc */
     else if (call.rm_call.cb_prog != srv.prog->prog)
         rc = reply_accepted(c, call.rm_xid, PROG_UNAVAIL, 0);
     else if (call.rm_call.cb_vers != srv.prog->vers)

@@ -2,6 +2,7 @@
  * The server half is rpcsrv.c. */
 #include "rpcutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -103,6 +104,64 @@ CLIENT *rpc_connect(const char *host, uint32_t prog, uint32_t vers, int timeout_
     }
     clnt_control(c, CLSET_TIMEOUT, (char *)&tv);
     return c;
+}
+
+/* "127.0.0.1 port 40001" for a TCP address. */
+static void describe_addr(const struct netbuf *nb, char *out, size_t outlen)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    const struct sockaddr *sa = nb->buf;
+    if (sa->sa_family == AF_INET6 && nb->len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *a = nb->buf;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+    } else if (sa->sa_family == AF_INET && nb->len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *a = nb->buf;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+    }
+    snprintf(out, outlen, "%s port %d", host, port);
+}
+
+/* A NULL call to prog/vers at addr succeeds within RPC_PROBE_MS.  Only
+ * SUCCESS counts: a refused connection is a dead process's port, and
+ * PROG_UNAVAIL or PROG_MISMATCH another program that got the port since. */
+static bool answers_null(struct netconfig *nc, struct netbuf *addr, uint32_t prog, uint32_t vers)
+{
+    CLIENT *c = clnt_tli_create(RPC_ANYFD, nc, addr, prog, vers, 0, 0);
+    if (!c)
+        return false;
+    struct timeval tv = {RPC_PROBE_MS / 1000, (RPC_PROBE_MS % 1000) * 1000};
+    enum clnt_stat st = clnt_call(c, NULLPROC, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void),
+                                  NULL, tv);
+    clnt_destroy(c);
+    return st == RPC_SUCCESS;
+}
+
+int rpc_served_locally(uint32_t prog, uint32_t vers, char *where, size_t wherelen)
+{
+    static const char *const netids[] = {"tcp", "tcp6"};
+    /* rpc_lookup reports through rpc_createerr; a probe is no error. */
+    enum clnt_stat saved_stat = rpc_createerr.cf_stat;
+    struct rpc_err saved_err = rpc_createerr.cf_error;
+    int live = 0;
+    for (size_t i = 0; i < sizeof netids / sizeof netids[0] && !live; i++) {
+        struct netconfig *nc = NULL;
+        struct netbuf *addr = NULL;
+        if (rpc_lookup("localhost", netids[i], prog, vers, RPC_PROBE_MS, &nc, &addr) < 0)
+            continue;
+        if (answers_null(nc, addr, prog, vers)) {
+            live = 1;
+            describe_addr(addr, where, wherelen);
+        }
+        free(addr->buf);
+        free(addr);
+        freenetconfigent(nc);
+    }
+    rpc_createerr.cf_stat = saved_stat;
+    rpc_createerr.cf_error = saved_err;
+    return live;
 }
 
 int rpc_parse_prog(const char *s, uint32_t *prog)

@@ -53,8 +53,11 @@ struct rpc_program {
 /* Largest RPC record a server accepts (a full gossip message fits). */
 #define RPC_MAX_RECORD (8 * 1024 * 1024)
 
-/* Bind addr:port (port 0: any), register prog/vers with rpcbind (replacing
- * a stale registration).  Returns 0, or -1 with a message in err. */
+/* Bind addr:port (port 0: any) and register prog/vers with rpcbind.  A
+ * registration nobody answers (rpc_served_locally) is a crashed
+ * predecessor's and is replaced; one a live server answers is not: -2,
+ * with "program P version V is already served at ADDR" in err (the
+ * caller says by whom and exits 2).  Returns 0, or -1 with a message. */
 int rpc_listen(const struct rpc_program *p, const char *addr, int port, char *err, size_t errlen);
 /* Remove the rpcbind registration made by rpc_listen. */
 void rpc_unlisten(void);
@@ -73,6 +76,15 @@ CLIENT *rpc_connect(const char *host, uint32_t prog, uint32_t vers, int timeout_
  * or -1 with rpc_createerr set. */
 int rpc_lookup(const char *host, const char *netid, uint32_t prog, uint32_t vers, int timeout_ms,
                struct netconfig **nconf, struct netbuf **addr);
+/* How long rpc_served_locally waits for a server's answer. */
+#define RPC_PROBE_MS 1000
+/* Is prog/vers registered with this host's rpcbind (tcp or tcp6) at an
+ * address where a server answers a NULL call within RPC_PROBE_MS?  1, with
+ * the address in where ("127.0.0.1 port 40001"); 0 when it is not
+ * registered, rpcbind does not answer, or nobody answers at the address (a
+ * registration left by a process that died: its port refuses, or another
+ * program answers there). */
+int rpc_served_locally(uint32_t prog, uint32_t vers, char *where, size_t wherelen);
 /* Parse a program number: decimal or 0x-hex.  Returns 0 or -1. */
 int rpc_parse_prog(const char *s, uint32_t *prog);
 

@@ -80,7 +80,8 @@ static void usage(FILE *f)
             "  -w, --wait MS            how long to keep trying when no replica can serve\n"
             "                           (default 5000)\n"
             "  -h, --help, -V, --version\n\n"
-            "Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up error, 2 on a usage error.\n",
+            "Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up error, 2 on a usage or\n"
+            "configuration error, or when a live server already has its program number.\n",
             RATING_FRONTEND, RATING_REPLICA);
 }
 
@@ -157,9 +158,12 @@ int main(int argc, char **argv)
     static struct rpc_program prog = {"frontend", 0, RATING_FRONTEND_V1, fe_procs,
                                       sizeof fe_procs / sizeof fe_procs[0], true};
     prog.prog = o.prog;
-    if (rpc_listen(&prog, listen, 0, err, sizeof err) < 0) {
-        fprintf(stderr, "ratingfe: %s\n", err);
-        return 1;
+    int listening = rpc_listen(&prog, listen, 0, err, sizeof err);
+    if (listening < 0) {
+        fprintf(stderr, "ratingfe: %s%s\n", err,
+                listening == -2 ? ": another ratingfe is running" : "");
+        route_shutdown();
+        return listening == -2 ? 2 : 1;
     }
     log_info("front end ready for %u replicas", cluster->n);
     rpc_serve(&stop_flag, 1000, NULL, NULL);

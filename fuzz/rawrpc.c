@@ -4,14 +4,19 @@
  * also compile it on the spot (cc -o rawrpc fuzz/rawrpc.c).
  *
  * Options (before HOST): -w MS  how long to wait for replies (2000);
- *                        -n N   stop after N replies (call and frags: 1).
+ *                        -n N   stop after N replies (call and frags: 1);
+ *                        -c FLAVOR[:HEX]  the calls' credential flavor
+ *                               (number) and body (default 0, AUTH_NONE,
+ *                               empty);
+ *                        -v FLAVOR  the calls' verifier flavor (0), empty.
  *
  *   rawrpc [-w MS] HOST PORT raw HEX [close]
  *       send the bytes (hex digits; spaces ignored) as they are; `close`
  *       closes the socket right after sending (nothing is read).
  *   rawrpc [-w MS] HOST PORT call PROG VERS PROC [ARGHEX] [RPCVERS]
- *       one call record: xid 0x5241, RPC version RPCVERS (default 2), AUTH_NONE,
- *       then the argument bytes ARGHEX as they are (nothing checks them).
+ *       one call record: xid 0x5241, RPC version RPCVERS (default 2), the
+ *       credential and verifier of -c and -v (AUTH_NONE), then the
+ *       argument bytes ARGHEX as they are (nothing checks them).
  *   rawrpc [-w MS] HOST PORT frags COUNT SIZE [PROG]
  *       COUNT fragments of SIZE bytes, the last one marked last; with PROG
  *       the record starts with a NULL call to PROG version 1 (the rest is
@@ -28,7 +33,8 @@
  *   reply xid=X accepted SUCCESS <result hex>
  *   reply xid=X accepted PROG_MISMATCH low=L high=H
  *   reply xid=X accepted PROG_UNAVAIL | PROC_UNAVAIL | GARBAGE_ARGS | SYSTEM_ERR
- *   reply xid=X denied RPC_MISMATCH low=L high=H | denied AUTH_ERROR
+ *   reply xid=X denied RPC_MISMATCH low=L high=H | denied AUTH_ERROR STAT
+ *   (STAT: AUTH_BADCRED, AUTH_REJECTEDCRED, AUTH_BADVERF, ..., or a number)
  * and then "closed" (the server closed the connection) or "open".
  * frags first prints "sent N" (the bytes the server took before closing).
  * Exit status 0, or 2 on a usage or connection error.
@@ -51,6 +57,8 @@
 
 static int wait_ms = 2000;
 static long max_replies = -1; /* -n: stop reading after this many */
+static uint32_t cred_flavor = 0, verf_flavor = 0; /* -c, -v: AUTH_NONE by default */
+static const char *cred_hex = "";                /* -c FLAVOR:HEX: the credential's body */
 static const char *host, *port;
 
 static void die(const char *msg)
@@ -168,6 +176,18 @@ static uint32_t get32(const unsigned char *p)
     return ntohl(v);
 }
 
+static const char *auth_stat_name(uint32_t why)
+{
+    static const char *names[] = {"AUTH_OK",      "AUTH_BADCRED",      "AUTH_REJECTEDCRED",
+                                  "AUTH_BADVERF", "AUTH_REJECTEDVERF", "AUTH_TOOWEAK",
+                                  "AUTH_INVALIDRESP", "AUTH_FAILED"};
+    static char num_buf[16];
+    if (why < sizeof names / sizeof names[0])
+        return names[why];
+    snprintf(num_buf, sizeof num_buf, "%u", why);
+    return num_buf;
+}
+
 static void describe(const unsigned char *p, size_t n)
 {
     static const char *accept[] = {"SUCCESS", "PROG_UNAVAIL", "PROG_MISMATCH", "PROC_UNAVAIL",
@@ -182,8 +202,10 @@ static void describe(const unsigned char *p, size_t n)
         if (why == 0 && n >= 24)
             printf("reply xid=%#x denied RPC_MISMATCH low=%u high=%u\n", xid, get32(p + 16),
                    get32(p + 20));
+        else if (why == 1 && n >= 20)
+            printf("reply xid=%#x denied AUTH_ERROR %s\n", xid, auth_stat_name(get32(p + 16)));
         else
-            printf("reply xid=%#x denied AUTH_ERROR\n", xid);
+            printf("reply xid=%#x denied junk (%zu bytes)\n", xid, n);
         return;
     }
     if (stat != 0 || n < 20) {
@@ -261,9 +283,17 @@ static void call_header(struct buf *b, uint32_t rpcvers, uint32_t prog, uint32_t
     put32(b, prog);
     put32(b, vers);
     put32(b, proc);
-    put32(b, 0); /* AUTH_NONE credential */
-    put32(b, 0);
-    put32(b, 0); /* AUTH_NONE verifier */
+    struct buf cred = {0};
+    put_hex(&cred, cred_hex);
+    put32(b, cred_flavor);
+    put32(b, (uint32_t)cred.len);
+    if (cred.len)
+        put(b, cred.p, cred.len);
+    static const unsigned char pad[3];
+    if (cred.len % 4)
+        put(b, pad, 4 - cred.len % 4);
+    free(cred.p);
+    put32(b, verf_flavor);
     put32(b, 0);
 }
 
@@ -420,12 +450,22 @@ int main(int argc, char **argv)
             wait_ms = (int)num(argv[i + 1]);
         else if (strcmp(argv[i], "-n") == 0)
             max_replies = num(argv[i + 1]);
+        else if (strcmp(argv[i], "-c") == 0) {
+            char *colon = strchr(argv[i + 1], ':');
+            if (colon) {
+                *colon = '\0';
+                cred_hex = colon + 1;
+            }
+            cred_flavor = num(argv[i + 1]);
+        } else if (strcmp(argv[i], "-v") == 0)
+            verf_flavor = num(argv[i + 1]);
         else
             die("unknown option");
         i += 2;
     }
     if (argc - i < 3)
-        die("usage: rawrpc [-w MS] [-n N] HOST PORT raw|call|frags|conns|hold ...");
+        die("usage: rawrpc [-w MS] [-n N] [-c FLAVOR[:HEX]] [-v FLAVOR] HOST PORT "
+            "raw|call|frags|conns|hold ...");
     host = argv[i];
     port = argv[i + 1];
     const char *mode = argv[i + 2];

@@ -12,6 +12,8 @@
 #          valgrind (make valgrind)
 #   install (docs/install.md): groff-base and man-db (the man pages are checked with groff -ww)
 #   benchmark (make bench): gnuplot-nox (the latency/throughput plot)
+#   fault tests (tests/e2e/faults.sh): faketime (libfaketime: a replica's clock skewed or
+#          jumped), fiu-utils (fiu-ctrl and libfiu's POSIX preload: fdatasync failing)
 #
 # As root on Debian it installs what is missing with apt-get; otherwise it says what to
 # install and exits 1.  Then it makes sure rpcbind answers (`rpcinfo -p`), starting it by hand
@@ -24,7 +26,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 PACKAGES="gcc libc6-dev make pkg-config rpcsvc-proto libtirpc-dev libtirpc-common rpcbind
 netbase libcmocka-dev libsqlite3-dev libssl-dev sqlite3 procps coreutils grep sed
 iproute2 nftables util-linux clang libclang-rt-14-dev valgrind groff-base man-db
-gnuplot-nox"
+gnuplot-nox faketime fiu-utils"
 PACKAGES=$(echo $PACKAGES)
 
 # --- what is missing ------------------------------------------------------------
@@ -62,6 +64,10 @@ check() {
     have groff || need groff
     have man || need man
     have gnuplot || need gnuplot
+    # the fault tests: a replica's clock (libfaketime), failing fdatasync (libfiu)
+    have faketime || need faketime
+    have fiu-ctrl || need fiu-ctrl
+    [ -f /usr/lib/fiu/fiu_posix_preload.so ] || need fiu_posix_preload.so
     missing=${missing# }
 }
 

@@ -1,8 +1,10 @@
 /*
  * main.c -- ratingd, a replica manager of the gossip architecture.
  *
- * Options, then: open the store (importing MovieLens on first start),
- * register with rpcbind, start the gossip thread, serve until SIGINT or
+ * Options, then: refuse to be a second process for this replica (exit 2:
+ * a live server already has its program number, or another process holds
+ * its data directory, datadir.h), open the store (importing MovieLens on
+ * first start), register with rpcbind, start the gossip thread, serve until SIGINT or
  * SIGTERM, run a last gossip round, unregister.
  */
 #include <arpa/inet.h>
@@ -18,6 +20,7 @@
 #include "auth.h"
 #include "cluster.h"
 #include "daemon.h"
+#include "datadir.h"
 #include "handlers.h"
 #include "join.h"
 #include "log.h"
@@ -72,7 +75,8 @@ static void usage(FILE *f)
             "      --no-sync            do not fsync commits (benchmarks only: loses updates on crash)\n"
             "  -h, --help, -V, --version\n\n"
             "Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 on a start-up error,\n"
-            "2 on a usage error.\n",
+            "2 on a usage, configuration or identity error (another process already serves\n"
+            "this replica: its program number answers, or its data directory is locked).\n",
             RATING_REPLICA);
 }
 
@@ -173,6 +177,34 @@ static int make_dir(const char *dir)
     return -1;
 }
 
+static const char *twin_hint(long id)
+{
+    static char hint[64];
+    snprintf(hint, sizeof hint, ": another ratingd --id %ld is running", id);
+    return hint;
+}
+
+/* A second ratingd --id K, with another data directory than the one that
+ * serves, would answer for K with other data: stop before touching any
+ * directory.  (With the same directory, its lock stops it: datadir.h.) */
+static int refuse_twin(uint32_t prog, long id)
+{
+    char where[96];
+    if (!rpc_served_locally(prog, RATING_REPLICA_V1, where, sizeof where))
+        return 0;
+    fprintf(stderr, "ratingd: program %#x version %u is already served at %s%s\n", prog,
+            (unsigned)RATING_REPLICA_V1, where, twin_hint(id));
+    return -1;
+}
+
+/* After every group commit: the data directory's mark (datadir.h). */
+static void keep_mark(void *arg, uint64_t commit, uint64_t epoch)
+{
+    datadir_t *dir = arg;
+    if (datadir_mark_put(dir, commit, epoch) < 0)
+        log_warn("%s", datadir_error(dir));
+}
+
 /* A new database gets the cluster's state from a peer if the cluster has
  * any (join.c), else the data set. */
 static int fill_new_store(state_t *st, const struct options *o, char *err, size_t errlen)
@@ -203,34 +235,52 @@ int main(int argc, char **argv)
     daemon_signals(&stop_flag);
     if (check_authentication(&o, listen) < 0)
         return 2;
+    uint32_t prog = cluster->rep[o.d.id].prog;
+    if (refuse_twin(prog, o.d.id) < 0)
+        return 2;
     if (make_dir(o.data_dir) < 0)
         return 1;
+    datadir_t *dir = NULL;
+    int locked = datadir_open(o.data_dir, (uint32_t)o.d.id, &dir, err, sizeof err);
+    if (locked < 0) {
+        fprintf(stderr, "ratingd: %s\n", err);
+        return locked == -2 ? 2 : 1;
+    }
     if (o.key_file && auth_load_key(o.key_file, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
+        datadir_close(dir);
         return 1;
     }
     snprintf(db, sizeof db, "%s/replica-%ld.db", o.data_dir, o.d.id);
 
     struct state_config cfg = {.id = (uint32_t)o.d.id, .n = cluster->n, .db_path = db,
                                .no_sync = o.no_sync, .overload = o.overload,
-                               .fail_rate = o.fail_rate, .seed = o.seed};
+                               .fail_rate = o.fail_rate, .seed = o.seed,
+                               .durable = keep_mark, .durable_arg = dir};
+    int marked = datadir_mark_get(dir, &cfg.mark_commit, &cfg.mark_epoch);
+    if (marked < 0) /* unreadable: recover, as without one (recovery.h) */
+        log_warn("%s: recovering as if it had none", datadir_error(dir));
+    cfg.have_mark = marked == 1;
     state_t *st = state_open(&cfg, err, sizeof err);
     if (!st || fill_new_store(st, &o, err, sizeof err) < 0) {
         fprintf(stderr, "ratingd: %s\n", err);
         state_close(st);
+        datadir_close(dir);
         return 1;
     }
-    uint32_t prog = cluster->rep[o.d.id].prog;
-    if (rpc_listen(replica_program(st, prog), listen, 0, err, sizeof err) < 0) {
-        fprintf(stderr, "ratingd: %s\n", err);
+    int listening = rpc_listen(replica_program(st, prog), listen, 0, err, sizeof err);
+    if (listening < 0) {
+        fprintf(stderr, "ratingd: %s%s\n", err, listening == -2 ? twin_hint(o.d.id) : "");
         state_close(st);
-        return 1;
+        datadir_close(dir);
+        return listening == -2 ? 2 : 1;
     }
     struct peers_config pc = {cluster, (uint32_t)o.d.id, o.gossip_ms, o.timeout_ms};
     if (peers_start(st, &pc) < 0) {
         fprintf(stderr, "ratingd: cannot start the gossip thread\n");
         rpc_unlisten();
         state_close(st);
+        datadir_close(dir);
         return 1;
     }
     log_info("replica %ld of %u ready: %s, gossip every %d ms", o.d.id, cluster->n, db,
@@ -242,6 +292,9 @@ int main(int argc, char **argv)
     peers_stop();
     rpc_unlisten();
     state_close(st);
+    if (datadir_mark_sync(dir) < 0)
+        log_error("%s", datadir_error(dir));
+    datadir_close(dir);
     auth_forget_key();
     config_release(&o.d.file);
     return 0;

@@ -50,7 +50,7 @@ typedef struct recovery {
     uint64_t own_known;   /* the most of our own records a peer holds */
     uint32_t best;        /* a peer that holds own_known of them */
     bool rejoin;          /* best's log lacks them: copy best's state */
-    char why[160];        /* what started it, for STATUS and the log */
+    char why[256];        /* what started it, for STATUS and the log */
 } recovery_t;
 
 enum recovery_event {

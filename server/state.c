@@ -36,6 +36,7 @@ struct state {
     pthread_mutex_t sync_lock;
     pthread_cond_t sync_cv;
     uint64_t committed;        /* the last commit (atomic) */
+    uint64_t committed_epoch;  /* the epoch then (atomic) */
     uint64_t synced;           /* durable up to this commit (atomic) */
     bool syncing;              /* a sync runs (under sync_lock) */
     uint64_t syncs;            /* syncs run (under sync_lock) */
@@ -113,6 +114,7 @@ static uint64_t committed(state_t *s) { return __atomic_load_n(&s->committed, __
 
 static void set_committed(state_t *s)
 {
+    __atomic_store_n(&s->committed_epoch, store_epoch(s->store), __ATOMIC_RELAXED);
     __atomic_store_n(&s->committed, store_commits(s->store), __ATOMIC_RELEASE);
 }
 
@@ -224,8 +226,31 @@ static const char recovering_text[] =
     "recovering: this replica may lack updates it made before, and numbers no new ones until "
     "every peer has been heard from (rating status)";
 
-/* At start: a new database, one the caller suspects, or a recovery that a
- * restart interrupted. */
+/* Why the database may be behind what this replica handed out, from its
+ * data directory's mark (state_config); NULL if it is not. */
+static const char *suspect(const state_t *s, char *why, size_t len)
+{
+    const struct state_config *c = &s->cfg;
+    uint64_t commits = store_commits(s->store);
+    if (!c->durable) /* no marks kept (tests, tools) */
+        return NULL;
+    if (!c->have_mark)
+        snprintf(why, len, "the data directory has no mark of this database (a database copied "
+                           "in, or one an older ratingd made)");
+    else if (commits < c->mark_commit)
+        snprintf(why, len, "the database is older than this replica (commit %llu, but commit "
+                           "%llu was durable): a restored backup, a copied file or lost writes",
+                 (unsigned long long)commits, (unsigned long long)c->mark_commit);
+    else if (store_epoch(s->store) != c->mark_epoch)
+        snprintf(why, len, "the database is not the one this data directory last ran with "
+                           "(another epoch)");
+    else
+        return NULL;
+    return why;
+}
+
+/* At start: a new database, one that may be behind (suspect), or a
+ * recovery that a restart interrupted. */
 static int start_recovery(state_t *s)
 {
     char why[sizeof s->recovery.why];
@@ -237,9 +262,7 @@ static int start_recovery(state_t *s)
         return -1;
     if (store_is_new(s->store))
         snprintf(why, sizeof why, "a new database");
-    else if (s->cfg.suspect)
-        snprintf(why, sizeof why, "%s", s->cfg.suspect);
-    else if (saved == 0 || why[0] == '\0')
+    else if (!suspect(s, why, sizeof why) && (saved == 0 || why[0] == '\0'))
         return 0;
     recovery_begin(&s->recovery, why);
     if (store_is_new(s->store))
@@ -459,11 +482,14 @@ static void wait_durable(state_t *s, uint64_t seq)
         }
         s->syncing = true;
         uint64_t target = committed(s);
+        uint64_t epoch = __atomic_load_n(&s->committed_epoch, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&s->sync_lock);
         if (run_sync(s) < 0) {
             log_error("cannot make commits durable, stopping: %s", store_sync_errmsg(s->store));
             abort();
         }
+        if (s->cfg.durable) /* one sync at a time: the marks go in order */
+            s->cfg.durable(s->cfg.durable_arg, target, epoch);
         pthread_mutex_lock(&s->sync_lock);
         s->syncing = false;
         s->syncs++;

@@ -36,11 +36,18 @@ struct state_config {
     uint64_t overload;         /* overloaded above this many pending updates */
     double fail_rate;          /* simulated offline probability per request */
     uint64_t seed;
-    /* The database may be behind what this replica handed out (a restored
-     * backup, lost writes: the caller compared it with its data
-     * directory's mark): recover before numbering updates (recovery.h).
-     * A new database always recovers. */
-    const char *suspect;       /* why, or NULL */
+    /* The data directory's mark (server/datadir.h): the last commit known
+     * durable and the epoch then.  A database below it, of another epoch,
+     * or without one, may be behind what this replica handed out (a
+     * restored backup, a copied file, lost writes): it recovers before it
+     * numbers updates (recovery.h), as a new database always does. */
+    bool have_mark;
+    uint64_t mark_commit;
+    uint64_t mark_epoch;
+    /* Called after each group commit's sync with the last durable commit
+     * and the epoch, to keep the mark; outside every lock. */
+    void (*durable)(void *arg, uint64_t commit, uint64_t epoch);
+    void *durable_arg;
     /* Tests only: called instead of store_sync to make commits durable. */
     int (*sync_hook)(store_t *store, void *arg);
     void *sync_arg;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile bytes at every server port (each replica and the front end), sent with rawrpc
 # (fuzz/rawrpc.c): garbage, truncated and oversized records, fragment floods, every kind of
-# bad call header, arguments that break XDR bounds, forged gossip and snapshot calls.  After
+# bad call header, credentials the servers do not take (AUTH_ERROR), arguments that break XDR bounds, forged gossip and snapshot calls.  After
 # each one the server has answered with an RPC error (or a status inside a reply) or closed
 # the connection, is still running, and still serves clients; at the end no state changed
 # (digests and timestamps as before).  Also: 100 connections with huge length prefixes or an
@@ -58,6 +58,12 @@ insane_gossip() {
 GOSSIP_513="$(u32 1)$(u64 0)$(u32 0)$(u32 513)"
 # rt_snap_args: from, session, part, after_a, after_b, mac.
 snap_args() { printf '%s' "$(u32 "$1")$(u64 0)$(u32 "$2")$(u64 0)$(u64 0)$(u32 0)"; }
+# A SUBMIT that would rate 960/1 4.0 (in today's rt_update_args: prev, uid, op): sent with
+# credentials the servers do not take, it must not run (the digests at the end say it did not).
+SUBMIT_RATE="$(u32 0)$(u64 77)$(u64 1)$(u32 1)$(u32 960)$(u32 1)$(u32 8)"
+# An AUTH_SYS body: stamp, machine name "h", uid 0, gid 0, no groups; and one cut short.
+SYS_CRED="$(u32 1)$(xstr h)$(u32 0)$(u32 0)$(u32 0)"
+SYS_CRED_SHORT="$(u32 1)$(u32 1000)"
 # A call record by hand whose AUTH_SYS credential claims 4096 bytes (RFC 5531 allows 400).
 big_cred_call() { printf '%s' "$(u32 0x80000060)$(u32 1)$(u32 0)$(u32 2)$(u32 "$1")$(u32 1)$(u32 0)$(u32 1)$(u32 4096)$(zeros 64)"; }
 
@@ -68,6 +74,8 @@ port_of() { rpcinfo -p 127.0.0.1 | awk -v p="$1" '$1 == p && $3 == "tcp" { print
 NAME="" PROG="" PORT="" PID=""
 CASES=0
 raw() { run "$RAW" -w $((2000 * E2E_SCALE)) 127.0.0.1 "$PORT" "$@"; }
+# raw_auth CRED VERF ARGS...: raw with the calls' credential (FLAVOR[:HEX]) and verifier flavor.
+raw_auth() { local c=$1 v=$2; shift 2; run "$RAW" -w $((2000 * E2E_SCALE)) -c "$c" -v "$v" 127.0.0.1 "$PORT" "$@"; }
 
 still_serving() {
     alive "$PID" || { reap "$PID" 1; fail "$NAME died after: $1 (exit $REAPED): $(tail -n 5 "$LOG" | tr '\n' ' ')"; }
@@ -168,6 +176,25 @@ attack() {
     raw call "$PROG" 1 0 "" 3
     if [[ $OUT == closed ]]; then expect_closed "RPC version 3"
     else expect_reply "RPC version 3" '^reply xid=0x5241 denied RPC_MISMATCH low=2 high=2$'; fi
+
+    # Credentials (docs/security.md): AUTH_NONE and AUTH_SYS are served; any other flavor is
+    # denied with AUTH_ERROR before the procedure runs, a malformed AUTH_SYS body too, and a
+    # verifier that is not AUTH_NONE.
+    local f
+    for f in 2 3 6 7 390003; do
+        raw_auth "$f" 0 call "$PROG" 1 0
+        expect_reply "a NULL call with credential flavor $f" '^reply xid=0x5241 denied AUTH_ERROR AUTH_REJECTEDCRED$'
+    done
+    raw_auth "6:$(u32 1)$(u32 0)" 0 call "$PROG" 1 3 "$SUBMIT_RATE"
+    expect_reply "a SUBMIT with an RPCSEC_GSS credential" '^reply xid=0x5241 denied AUTH_ERROR AUTH_REJECTEDCRED$'
+    raw_auth "1:$SYS_CRED_SHORT" 0 call "$PROG" 1 3 "$SUBMIT_RATE"
+    expect_reply "a SUBMIT with a malformed AUTH_SYS credential" '^reply xid=0x5241 denied AUTH_ERROR AUTH_BADCRED$'
+    raw_auth 0 1 call "$PROG" 1 3 "$SUBMIT_RATE"
+    expect_reply "a SUBMIT with an AUTH_SYS verifier" '^reply xid=0x5241 denied AUTH_ERROR AUTH_BADVERF$'
+    raw_auth "1:$SYS_CRED" 0 call "$PROG" 1 0
+    expect_reply "a NULL call with an AUTH_SYS credential" '^reply xid=0x5241 accepted SUCCESS'
+    raw_auth "0:$(u32 7)" 0 call "$PROG" 1 0
+    expect_reply "a NULL call with an AUTH_NONE credential that has a body" '^reply xid=0x5241 accepted SUCCESS'
 
     # Arguments that do not decode.
     raw call "$PROG" 1 1

@@ -1,8 +1,10 @@
 /*
  * test_rpcsrv.c -- the ONC RPC server loop (common/rpcsrv.c) against real
  * libtirpc clients and the real rpcbind: replies, RPC-level errors for a
- * wrong procedure, version or argument, hostile records, and calls on two
- * connections running at the same time; and the front end's own client
+ * wrong procedure, version or argument, hostile records, credentials of
+ * every flavor (AUTH_ERROR for those not served), a second server for a
+ * live program number refused, and calls on two connections running at
+ * the same time; and the front end's own client
  * (frontend/rpcclnt.c) against it: results, RPC-level errors, a timeout.
  *
  * The test registers a program number of its own in the transient range
@@ -224,6 +226,186 @@ static void test_hostile_records(void **st)
     test_call_returns_result(st);
 }
 
+/* ---- credentials ------------------------------------------------------ */
+
+static void put32(unsigned char *b, size_t *len, uint32_t v)
+{
+    v = htonl(v);
+    memcpy(b + *len, &v, 4);
+    *len += 4;
+}
+
+/* One call to procedure proc on fd with the given credential (flavor and
+ * body) and verifier flavor; the reply's decoded header in *r. */
+static void raw_call(int fd, uint32_t xid, uint32_t proc, uint32_t cred_flavor,
+                     const unsigned char *cred, uint32_t cred_len, uint32_t verf_flavor,
+                     struct rpc_msg *r)
+{
+    unsigned char b[1024];
+    size_t len = 4;
+    put32(b, &len, xid);
+    put32(b, &len, CALL);
+    put32(b, &len, 2);
+    put32(b, &len, prog);
+    put32(b, &len, 1);
+    put32(b, &len, proc);
+    put32(b, &len, cred_flavor);
+    put32(b, &len, cred_len);
+    memcpy(b + len, cred, cred_len);
+    len += (cred_len + 3) & ~3u;
+    put32(b, &len, verf_flavor);
+    put32(b, &len, 0);
+    size_t mark_len = 0;
+    put32(b, &mark_len, 0x80000000U | (uint32_t)(len - 4));
+    assert_int_equal(write(fd, b, len), (ssize_t)len);
+    unsigned char in[1024];
+    uint32_t mark;
+    assert_int_equal(read(fd, &mark, 4), 4);
+    size_t n = ntohl(mark) & 0x7fffffffU;
+    assert_true(n <= sizeof in);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, in + got, n - got);
+        assert_true(k > 0);
+        got += (size_t)k;
+    }
+    memset(r, 0, sizeof *r);
+    r->acpted_rply.ar_results.proc = RPC_XDR(xdr_void);
+    XDR x;
+    xdrmem_create(&x, (char *)in, (u_int)n, XDR_DECODE);
+    assert_true(xdr_replymsg(&x, r));
+    xdr_destroy(&x);
+    assert_int_equal(r->rm_xid, xid);
+}
+
+static void expect_auth_error(const struct rpc_msg *r, enum auth_stat why)
+{
+    assert_int_equal(r->rm_reply.rp_stat, MSG_DENIED);
+    assert_int_equal(r->rjcted_rply.rj_stat, AUTH_ERROR);
+    assert_int_equal(r->rjcted_rply.rj_why, why);
+}
+
+static void expect_success(const struct rpc_msg *r)
+{
+    assert_int_equal(r->rm_reply.rp_stat, MSG_ACCEPTED);
+    assert_int_equal(r->acpted_rply.ar_stat, SUCCESS);
+}
+
+/* AUTH_NONE and AUTH_SYS are served; every other credential flavor gets
+ * MSG_DENIED / AUTH_ERROR (AUTH_REJECTEDCRED), a malformed AUTH_SYS body
+ * AUTH_BADCRED, a verifier other than AUTH_NONE AUTH_BADVERF -- and the
+ * procedure does not run.  The connection goes on serving. */
+static void test_credentials(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    /* what a libtirpc client with authunix_create_default sends */
+    CLIENT *c = connect_vers(1);
+    auth_destroy(c->cl_auth);
+    c->cl_auth = authunix_create_default();
+    struct timeval tv = {3, 0};
+    assert_int_equal(clnt_call(c, 3, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
+                     RPC_SUCCESS);
+    clnt_destroy(c);
+
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 0;
+    pthread_mutex_unlock(&gate_mu);
+    int fd = raw_connect();
+    struct rpc_msg r;
+    const unsigned char none[8] = {0};
+    /* flavors nobody checks here: AUTH_SHORT, AUTH_DH, AUTH_KERB, RPCSEC_GSS,
+     * AUTH_TLS, an unassigned one, the largest */
+    const uint32_t refused[] = {2, 3, 4, 6, 7, 12345, 0xffffffffU};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        raw_call(fd, 100 + (uint32_t)i, 3, refused[i], none, 8, AUTH_NONE, &r);
+        expect_auth_error(&r, AUTH_REJECTEDCRED);
+    }
+    /* AUTH_SYS whose machine name claims 1000 bytes in a 20-byte body */
+    const unsigned char bad_sys[20] = {0, 0, 0, 1, 0, 0, 0x03, 0xe8};
+    raw_call(fd, 200, 3, AUTH_SYS, bad_sys, sizeof bad_sys, AUTH_NONE, &r);
+    expect_auth_error(&r, AUTH_BADCRED);
+    /* AUTH_SYS cut short: stamp only */
+    raw_call(fd, 201, 3, AUTH_SYS, bad_sys, 4, AUTH_NONE, &r);
+    expect_auth_error(&r, AUTH_BADCRED);
+    /* good credentials, a verifier that is not AUTH_NONE */
+    raw_call(fd, 202, 3, AUTH_NONE, none, 0, AUTH_SYS, &r);
+    expect_auth_error(&r, AUTH_BADVERF);
+    raw_call(fd, 203, 3, AUTH_NONE, none, 0, 6, &r);
+    expect_auth_error(&r, AUTH_BADVERF);
+    /* none of those ran procedure 3 */
+    pthread_mutex_lock(&gate_mu);
+    assert_int_equal(gate_open, 0);
+    pthread_mutex_unlock(&gate_mu);
+    /* the same connection serves AUTH_NONE (with a body: RFC 5531 leaves it
+     * undefined) and a well-formed AUTH_SYS: stamp, "h", uid, gid, no gids */
+    raw_call(fd, 300, 3, AUTH_NONE, none, 8, AUTH_NONE, &r);
+    expect_success(&r);
+    const unsigned char good_sys[24] = {0, 0, 0, 1, 0, 0, 0, 1, 'h', 0, 0, 0,
+                                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    raw_call(fd, 301, 3, AUTH_SYS, good_sys, sizeof good_sys, AUTH_NONE, &r);
+    expect_success(&r);
+    pthread_mutex_lock(&gate_mu);
+    assert_int_equal(gate_open, 1);
+    pthread_mutex_unlock(&gate_mu);
+    close(fd);
+}
+
+/* ---- one server per program number --------------------------------------- */
+
+/* A second rpc_listen of a program that a live server answers is refused
+ * (-2, naming the address), and leaves the first one serving and
+ * registered.  rpc_served_locally tells a live registration from one a dead
+ * process left (its port refuses) or one another program answers. */
+static void test_live_registration_kept(void **st)
+{
+    (void)st;
+    if (!have_rpcbind)
+        skip();
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    u_short port = pmap_getport(&sin, prog, 1, IPPROTO_TCP);
+    assert_int_not_equal(port, 0);
+    char err[256] = "", want[64];
+    assert_int_equal(rpc_listen(&prog_copy, "127.0.0.1", 0, err, sizeof err), -2);
+    snprintf(want, sizeof want, "is already served at 127.0.0.1 port %u", port);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(pmap_getport(&sin, prog, 1, IPPROTO_TCP), port);
+    test_call_returns_result(st);
+    char where[64] = "";
+    assert_int_equal(rpc_served_locally(prog, 1, where, sizeof where), 1);
+    snprintf(want, sizeof want, "127.0.0.1 port %u", port);
+    assert_string_equal(where, want);
+    assert_int_equal(rpc_served_locally(prog, 2, where, sizeof where), 0);
+
+    /* a registration left by a dead process: its port refuses */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in dead = sin;
+    dead.sin_port = 0;
+    assert_int_equal(bind(s, (struct sockaddr *)&dead, sizeof dead), 0);
+    socklen_t dl = sizeof dead;
+    getsockname(s, (struct sockaddr *)&dead, &dl);
+    close(s);
+    struct netconfig *nc = getnetconfigent("tcp");
+    assert_non_null(nc);
+    struct netbuf nb = {.maxlen = sizeof dead, .len = sizeof dead, .buf = &dead};
+    rpcb_unset(prog + 1, 1, nc);
+    assert_true(rpcb_set(prog + 1, 1, nc, &nb));
+    assert_int_equal(rpc_served_locally(prog + 1, 1, where, sizeof where), 0);
+    rpcb_unset(prog + 1, 1, nc);
+    /* a registration whose port another program now answers */
+    struct sockaddr_in live = sin;
+    live.sin_port = htons(port);
+    nb.buf = &live;
+    assert_true(rpcb_set(prog + 1, 1, nc, &nb));
+    assert_int_equal(rpc_served_locally(prog + 1, 1, where, sizeof where), 0);
+    rpcb_unset(prog + 1, 1, nc);
+    freenetconfigent(nc);
+}
+
 struct waiter {
     CLIENT *c;
     bool_t result;
@@ -327,6 +509,8 @@ int main(void)
         cmocka_unit_test(test_hostile_records),
         cmocka_unit_test(test_calls_run_concurrently),
         cmocka_unit_test(test_lean_client),
+        cmocka_unit_test(test_credentials),
+        cmocka_unit_test(test_live_registration_kept),
     };
     return cmocka_run_group_tests_name("rpcsrv", tests, setup, teardown);
 }

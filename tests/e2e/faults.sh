@@ -1,0 +1,213 @@
+# shellcheck shell=bash
+# faults.sh -- what the fault tests of issue 10 share, on top of lib.sh (sourced after it):
+# a write load whose history histcheck checks, and the ways to break a replica.
+#
+# The load and its history (tests/lib/histload.sh writes docs/history-format.md)
+#   hist_init [KEYS]          $T/hist; seeds the shared keys KEYS ("U:M ...", default three)
+#                             at replica 0 and waits until every replica has them
+#   load_start NAME USER_BASE TARGET-ARGS...   one session (histload.sh) in the background:
+#                             its own keys are users USER_BASE.. x movies 1 2 3; TARGET-ARGS is
+#                             how it reaches the service (-H 127.0.0.1 -P "$FE_PROG", or
+#                             -r "127.0.0.1:$((PROG_BASE + K))")
+#   load_wait_acks N [SECS]   until N more writes are acknowledged (from now), all sessions
+#   acks [FROM_MS [TO_MS [BY]]]  acknowledged write attempts in a window (t1), by replica BY
+#   load_stop                 the sessions finish their current write and stop
+#   hist_finals               op=final lines: every touched key at every replica (asked
+#                             directly; call after assert_converged)
+#   hist_check                $BIN/histcheck (or $HISTCHECK) on every log: a violation fails
+#                             the test.  Until
+#                             histcheck is built, hist_basic_check: convergence, and for the
+#                             keys of one session no acknowledged write lost and
+#                             read-your-writes
+# Breaking things
+#   prog_port PROG            the TCP port rpcbind has for PROG
+#   start_replica_env K "VAR=VALUE ..." [ARGS]   replica K with those variables in its
+#                             environment (LD_PRELOAD of libfaketime or libfiu)
+#   need_faketime / need_fiu / need_root   skip unless the machine has it
+#   FAKETIME_LIB, FIU_LIB     the preload libraries (scripts/setup.sh installs faketime,
+#                             fiu-utils)
+
+FAULTS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HISTLOAD="$FAULTS_HERE/../lib/histload.sh"
+HIST_DIR=""
+declare -a LOAD_NAMES=()
+declare -A LOAD_PID=()
+SHARED_KEYS=""
+: "${LOAD_MAX_S:=120}"
+
+prog_port() { rpcinfo -p 127.0.0.1 2>/dev/null | awk -v p="$1" '$1 == p && $3 == "tcp" { print $4; exit }'; }
+
+# ---- the load --------------------------------------------------------------------
+
+hist_init() {
+    HIST_DIR=$T/hist
+    mkdir -p "$HIST_DIR"
+    SHARED_KEYS=${1-"70900:1 70900:2 70901:1"}
+    local key t0 stamp
+    for key in $SHARED_KEYS; do
+        t0=$(_now_ms)
+        run cli_r 0 rate "${key%%:*}" "${key##*:}" 0.5
+        [[ $RC == 0 ]] || fail "seeding shared key $key: rc=$RC $ERR"
+        stamp=0
+        [[ $OUT =~ id=[0-9]+:[0-9]+:([0-9]+) ]] && stamp=${BASH_REMATCH[1]}
+        echo "op=write session=seed seq=$((++_seed_seq)) key=$key value=1 stamp=$stamp uid=0:0 status=ok t0=$t0 t1=$(_now_ms) by=0" >>"$HIST_DIR/seed.log"
+    done
+    local k
+    for key in $SHARED_KEYS; do
+        for ((k = 0; k < NREPL; k++)); do
+            wait_for -m "replica $k has shared key $key" replica_has "$k" "${key%%:*}" "${key##*:}" 0.5
+        done
+    done
+}
+_seed_seq=0
+
+load_start() {
+    local name=$1 base=$2
+    shift 2
+    [[ -n $HIST_DIR ]] || fail "load_start before hist_init"
+    BIN=$BIN HIST="$HIST_DIR/$name.log" SESSION=$name SESSION_FILE="$HIST_DIR/$name.session" \
+        USER_BASE=$base MOVIES="1 2 3" SHARED="$SHARED_KEYS" STOP="$HIST_DIR/stop" \
+        MAX_S=$LOAD_MAX_S PAUSE="${LOAD_PAUSE:-0.05}" CLIENT_MS=$((${LOAD_CLIENT_MS:-3000} * E2E_SCALE)) \
+        GIVEUP_S=$((${LOAD_GIVEUP_S:-20} * E2E_SCALE)) \
+        bash "$HISTLOAD" "$@" </dev/null >>"$HIST_DIR/$name.out" 2>&1 &
+    LOAD_PID[$name]=$!
+    LOAD_NAMES+=("$name")
+    note "load: session $name (pid $!), users $base.., via $*"
+}
+
+# acks [FROM_MS [TO_MS [BY]]]: acknowledged write attempts whose answer came in the window.
+acks() {
+    cat "$HIST_DIR"/*.log 2>/dev/null | awk -v from="${1:-0}" -v to="${2:-99999999999999}" -v by="${3:-any}" '
+        $1 == "op=write" && / status=ok / {
+            t1 = 0; b = "-"
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "t1") t1 = kv[2]; if (kv[1] == "by") b = kv[2] }
+            if (t1 >= from && t1 <= to && (by == "any" || b == by)) n++
+        }
+        END { print n + 0 }'
+}
+
+load_wait_acks() {
+    local n=$1 secs=${2:-$E2E_WAIT} base
+    base=$(acks)
+    wait_for -t "$secs" -m "$n more acknowledged writes of the load" eval '(( $(acks) >= base + n ))'
+}
+
+load_stop() {
+    touch "$HIST_DIR/stop"
+    local name
+    for name in "${LOAD_NAMES[@]}"; do
+        [[ -n ${LOAD_PID[$name]} ]] || continue
+        reap "${LOAD_PID[$name]}" $(((${LOAD_GIVEUP_S:-20} + 30) * E2E_SCALE)) ||
+            fail "load session $name did not stop"
+        [[ $REAPED == 0 ]] || fail "load session $name exited $REAPED: $(tail -n 3 "$HIST_DIR/$name.out" | tr '\n' ' ')"
+        LOAD_PID[$name]=""
+    done
+    note "load stopped: $(acks) writes acknowledged, $(cat "$HIST_DIR"/*.log | grep -c '^op=') operations logged"
+}
+
+hist_finals() {
+    local out k u line
+    local -a users
+    mapfile -t users < <(cat "$HIST_DIR"/*.log | grep -o ' key=[0-9]*:' | sort -u | tr -dc '0-9\n')
+    : >"$HIST_DIR/final.log"
+    for ((k = 0; k < NREPL; k++)); do
+        for u in "${users[@]}"; do
+            out=$(cli_r "$k" user "$u" 2>&1)
+            case $? in
+            0|1) ;;
+            *) fail "final values: replica $k, user $u: $out" ;;
+            esac
+            # every key of user u that the history touched: its value here (0: absent)
+            cat "$HIST_DIR"/*.log | grep -o " key=$u:[0-9]*" | sort -u | while read -r line; do
+                local m=${line##*:} v
+                v=$(awk -F'\t' -v m="$m" '$1 == m { split($2, a, "."); print a[1] * 2 + (a[2] >= 5) }' <<<"$out")
+                echo "op=final replica=$k key=$u:$m value=${v:-0}"
+            done >>"$HIST_DIR/final.log"
+        done
+    done
+    note "final values: $(wc -l <"$HIST_DIR/final.log") (replica, key) pairs"
+}
+
+hist_check() {
+    local out rc hc=${HISTCHECK:-$BIN/histcheck}
+    if [[ -x $hc ]]; then
+        out=$("$hc" "$HIST_DIR"/*.log 2>&1)
+        rc=$?
+    else
+        out="histcheck not built (yet): the basic check only"$'\n'$(hist_basic_check "$HIST_DIR"/*.log)
+        rc=$?
+    fi
+    note "history: ${out##*$'\n'}"
+    if ((rc != 0)); then
+        note "history violations:"$'\n'"$(head -n 40 <<<"$out")"
+        fail "history check failed (${out##*$'\n'}; logs in $HIST_DIR)"
+    fi
+}
+
+# hist_basic_check LOG...: the rules that need no stamps, on keys one session writes --
+# every replica ends with the last acknowledged value (or a later unknown one), reads return
+# the session's last acknowledged write (or a later unknown one) -- and convergence of every
+# key.  Exit 1 on a violation.
+hist_basic_check() {
+    cat "$@" | awk '
+        function f(name,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return "" }
+        function bad(msg) { nbad++; if (nbad <= 20) print msg }
+        $1 == "op=write" || $1 == "op=read" {
+            n++; s = f("session"); k = f("key")
+            line[s, f("seq")] = $0
+            if (!((s, f("seq")) in seen)) { seen[s, f("seq")] = 1; nops[s]++; order[s, nops[s]] = f("seq") }
+            sess[s] = 1
+            if ($1 == "op=write") { w++; writers[k] = writers[k] (index(writers[k], " " s " ") ? "" : " " s " ") }
+            next
+        }
+        $1 == "op=final" { fin[f("key"), f("replica")] = f("value"); fkeys[f("key")] = 1; reps[f("replica")] = 1 }
+        END {
+            # replay each session in seq order (seq is numeric within a session)
+            for (s in sess) {
+                m = 0; for (key in seen) { split(key, p, SUBSEP); if (p[1] == s) sq[++m] = p[2] + 0 }
+                for (i = 2; i <= m; i++) { x = sq[i]; for (j = i - 1; j >= 1 && sq[j] > x; j--) sq[j + 1] = sq[j]; sq[j + 1] = x }
+                for (i = 1; i <= m; i++) {
+                    $0 = line[s, sq[i]]; k = f("key"); st = f("status"); v = f("value")
+                    single = (writers[k] == " " s " ")
+                    if ($1 == "op=write") {
+                        if (st == "ok") { lastok[k] = v; allowed[k] = " " v " "; hasok[k] = 1 }
+                        else if (st == "unknown") allowed[k] = allowed[k] " " v " "
+                    } else if (single && st == "ok" && hasok[k] && !index(allowed[k], " " v " ")) {
+                        ryw++; bad("read-your-writes: session " s " read " v " of " k " after writing" allowed[k] "[" $0 "]")
+                    }
+                }
+                delete sq
+            }
+            for (k in fkeys) {
+                first = ""; for (r in reps) { if (first == "") first = fin[k, r]; else if (fin[k, r] != first) { bad("divergence: " k " is " fin[k, r] " at replica " r " but " first " elsewhere"); div++ } }
+                split(writers[k], ws, " "); nw = 0; for (x in ws) if (ws[x] != "") nw++
+                if (nw == 1 && writers[k] !~ / seed /) {
+                    a = hasok[k] ? allowed[k] : " 0 " allowed[k]
+                    for (r in reps) if (!index(a, " " fin[k, r] " ")) { lost++; bad("acknowledged write lost: " k " is " fin[k, r] " at replica " r ", expected one of" a) }
+                }
+            }
+            printf "basic check: %d operations (%d writes), %d keys; %d lost, %d divergent, %d read-your-writes; %d violations\n", n, w, length(fkeys), lost, div, ryw, nbad
+            exit nbad > 0
+        }'
+}
+
+# ---- breaking things -----------------------------------------------------------
+
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+FIU_LIB=/usr/lib/fiu/fiu_posix_preload.so
+need_faketime() { [[ -f $FAKETIME_LIB ]] || skip "no $FAKETIME_LIB (scripts/setup.sh installs faketime)"; }
+need_fiu() {
+    [[ -f $FIU_LIB ]] && command -v fiu-ctrl >/dev/null || skip "no libfiu preload or fiu-ctrl (scripts/setup.sh installs fiu-utils)"
+}
+need_root() { [[ $(id -u) == 0 ]] || skip "needs root (${1:-a private mount namespace})"; }
+
+# start_replica_env K "VAR=VALUE ..." [ARGS]: replica K under `env VAR=VALUE...` (env execs the
+# server: the pid is the server's).  Words, so no spaces inside a value.
+start_replica_env() {
+    local k=$1 vars=$2
+    shift 2
+    local saved=${E2E_WRAP:-}
+    E2E_WRAP="env $vars ${E2E_WRAP:-}"
+    start_replica "$k" "$@"
+    E2E_WRAP=$saved
+}
