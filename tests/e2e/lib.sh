@@ -324,6 +324,7 @@ start_cluster() {
     for ((k = 0; k < n; k++)); do
         wait_registered $((PROG_BASE + k)) "${REPL_PID[$k]}" "$T/replica-$k.log" "ratingd $k" "$START_SECS"
     done
+    for ((k = 0; k < n; k++)); do wait_settled "$k"; done
     note "replicas up: programs $PROG_BASE..$((PROG_BASE + n - 1))"
     if ((with_fe)); then start_fe $fe_extra; fi
 }
@@ -340,14 +341,26 @@ _spawn_replica() {   # K [more args]
     note "started ratingd $k (pid $!): ${CLUSTER_ARGS[*]} ${REPL_ARGS[$k]} $*"
 }
 
-# start_replica K [ARGS]: start replica K (again) and wait until it is registered.
+# start_replica [-r] K [ARGS]: start replica K (again) and wait until it is registered and has
+# heard from its peers (it is not recovering: docs/algorithm.md); with -r, only registered.
 start_replica() {
+    local settle=1
+    if [[ $1 == -r ]]; then settle=0; shift; fi
     local k=$1
     shift
     alive "${REPL_PID[$k]:-}" && fail "start_replica $k: it is still running"
     _spawn_replica "$k" "$@"
     wait_registered $((PROG_BASE + k)) "${REPL_PID[$k]}" "$T/replica-$k.log" "ratingd $k" "$START_SECS"
+    if ((settle)); then wait_settled "$k"; fi
 }
+
+# replica_settled K: replica K answers STATUS and is not recovering, so it numbers updates.
+replica_settled() {
+    local out
+    out=$(cli_r "$1" status 2>/dev/null) || return 1
+    [[ $out != *recovering* ]]
+}
+wait_settled() { wait_for -m "replica $1 has heard from every peer (not recovering)" replica_settled "$1"; }
 restart_replica() { start_replica "$@"; }
 
 # stop_replica K: SIGTERM; it must exit 0 and unregister.
