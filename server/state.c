@@ -196,6 +196,14 @@ static int recovery_begun(state_t *s)
     return store_is_new(s->store) ? 0 : store_new_epoch(s->store);
 }
 
+/* Recovery ended (saved with the next commit). */
+static void recovered(state_t *s)
+{
+    s->recovery_dirty = true;
+    log_info("recovered: every peer heard from, none holds an update of ours that we lack "
+             "(we have %llu)", (unsigned long long)s->rep.replica_ts.t[s->rep.id]);
+}
+
 /* What a peer told us of our own records (its replica_ts).  Inside the
  * transaction of the exchange, after its records were taken in. */
 static int note_heard(state_t *s, uint32_t from, const vts_t *their, bool complete)
@@ -206,9 +214,7 @@ static int note_heard(state_t *s, uint32_t from, const vts_t *their, bool comple
         log_error("%s", r->why);
         return recovery_begun(s);
     case RECOVERY_DONE:
-        s->recovery_dirty = true;
-        log_info("recovered: every peer heard from, none holds an update of ours that we lack "
-                 "(we have %llu)", (unsigned long long)s->rep.replica_ts.t[s->rep.id]);
+        recovered(s);
         return 0;
     case RECOVERY_REJOIN:
         log_warn("recovering: replica %u holds %llu of our updates but its log no longer has "
@@ -359,10 +365,8 @@ int state_install_end(state_t *s, bool ok)
         rc = -1;
     }
     set_committed(s);
-    if (rc == 0 && recovery_check(&s->recovery, &s->rep.replica_ts) == RECOVERY_DONE) {
-        s->recovery_dirty = true;
-        log_info("recovered: the snapshot holds every update of ours that a peer holds");
-    }
+    if (rc == 0 && recovery_check(&s->recovery, &s->rep.replica_ts) == RECOVERY_DONE)
+        recovered(s);
     if (rc == 0 && s->recovery_dirty && (store_begin(s->store) < 0 || finish(s, 0) < 0))
         rc = -1;
     s->installing = false;
@@ -387,8 +391,16 @@ store_snap_t *state_snapshot_open(state_t *s, char *err, size_t errlen)
 void state_heard_status(state_t *s, uint32_t k, const vts_t *their)
 {
     pthread_mutex_lock(&s->lock);
-    if (recovery_heard(&s->recovery, k, their, &s->rep.replica_ts, false) == RECOVERY_DONE)
-        s->recovery_dirty = true;
+    /* A new database commits nothing before it is filled (it would no
+     * longer be new), and an install owns the store: in memory only
+     * (recovery is active for both, so nothing but its end can happen,
+     * and that is saved with the next commit). */
+    if (store_is_new(s->store) || s->installing) {
+        if (recovery_heard(&s->recovery, k, their, &s->rep.replica_ts, false) == RECOVERY_DONE)
+            recovered(s);
+    } else if (store_begin(s->store) == 0) {
+        finish(s, note_heard(s, k, their, false));
+    }
     pthread_mutex_unlock(&s->lock);
 }
 

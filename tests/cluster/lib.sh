@@ -290,6 +290,7 @@ cluster_up() {
         _spawn_replica "$h"
     done
     for h in 1 2 3; do _wait_replica "$h"; done
+    for h in 1 2 3; do _wait_settled "$h"; done
     fe_start fe "$FE_PROG" "$@"
 }
 
@@ -315,6 +316,15 @@ _wait_replica() {
         sleep 0.1
     done
     note "host $h: replica $((h - 1)) reachable at ${HOST_ADDR[$h]} program $PROG"
+}
+# _wait_settled H: until replica H-1 has heard from its peers (it is not recovering and numbers
+# updates: docs/algorithm.md).
+_wait_settled() {
+    local h=$1 deadline=$(($(now_ms) + 30000))
+    until status_of "$h" && [[ ${ST_STATE[$h]} != recovering ]]; do
+        (($(now_ms) > deadline)) && fail "replica on host $h still recovering after 30 s: ${ST_LINE[$h]}"
+        sleep 0.1
+    done
 }
 replica_start() { _spawn_replica "$@"; _wait_replica "$1"; }
 
