@@ -28,8 +28,8 @@ struct timespec clock_deadline_ms(int64_t ms)
     return t;
 }
 
-int backoff_next_ms(int current_ms, int first_ms)
+int backoff_next_ms(int current_ms, int first_ms, int max_ms)
 {
     int next = current_ms ? current_ms * 2 : first_ms;
-    return next > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : next;
+    return next > max_ms ? max_ms : next;
 }

@@ -20,12 +20,13 @@ uint64_t clock_wall_ms(void);
  * pthread_cond_timedwait takes it. */
 struct timespec clock_deadline_ms(int64_t ms);
 
-/* The longest back-off: a peer or replica that keeps failing is tried
- * again at least this often. */
+/* The longest back-off of a peer or replica that keeps failing: it is
+ * tried again at least this often. */
 #define BACKOFF_MAX_MS 5000
 
-/* The next wait after one more failure: first_ms the first time
- * (current_ms 0), then doubling, at most BACKOFF_MAX_MS. */
-int backoff_next_ms(int current_ms, int first_ms);
+/* The back-off rule: the next wait after one more failure is first_ms the
+ * first time (current_ms 0), then doubles, and is at most max_ms
+ * (BACKOFF_MAX_MS but where a shorter bound is needed). */
+int backoff_next_ms(int current_ms, int first_ms, int max_ms);
 
 #endif

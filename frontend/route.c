@@ -140,7 +140,7 @@ void route_report(uint32_t k, enum route_outcome o, const rt_state *st, const vt
     } else {
         /* Back off 500 ms doubling to 5 s; busy replicas for a short while. */
         int base = o == ROUTE_FAILED ? 500 : 100;
-        r->backoff_ms = backoff_next_ms(r->backoff_ms, base);
+        r->backoff_ms = backoff_next_ms(r->backoff_ms, base, BACKOFF_MAX_MS);
         r->avoid_until = clock_mono_ms() + (uint64_t)r->backoff_ms;
         r->down = o == ROUTE_FAILED;
     }

@@ -46,7 +46,7 @@ static void peer_failed(uint32_t k, const char *why)
         log_warn("peer %u (%s:%#x) down: %s", k, g.cfg.cluster->rep[k].host,
                  g.cfg.cluster->rep[k].prog, why);
     p->down = true;
-    p->backoff_ms = backoff_next_ms(p->backoff_ms, g.cfg.interval_ms);
+    p->backoff_ms = backoff_next_ms(p->backoff_ms, g.cfg.interval_ms, BACKOFF_MAX_MS);
     p->retry_at_ms = clock_mono_ms() + (uint64_t)p->backoff_ms;
 }
 
@@ -153,9 +153,8 @@ static void gossip_round(void)
 static void polled(uint32_t k, bool ok)
 {
     struct peer *p = &g.peer[k];
-    p->poll_backoff_ms = ok ? 0 : p->poll_backoff_ms ? p->poll_backoff_ms * 2 : RECOVERY_POLL_MS;
-    if (p->poll_backoff_ms > RECOVERY_POLL_MAX_MS)
-        p->poll_backoff_ms = RECOVERY_POLL_MAX_MS;
+    p->poll_backoff_ms =
+        ok ? 0 : backoff_next_ms(p->poll_backoff_ms, RECOVERY_POLL_MS, RECOVERY_POLL_MAX_MS);
     p->poll_at_ms = clock_mono_ms() + (uint64_t)p->poll_backoff_ms;
 }
 

@@ -1,5 +1,8 @@
 # shellcheck shell=bash
 # lib.sh -- the multi-host fault tests of ratingd.  Sourced by every tests/cluster/s*_*.sh.
+# What any suite needs (reporting, assertions, run, wait_for, processes, the end of a test)
+# is tests/lib/harness.sh, which this sources; this file adds the hosts, their servers and
+# the clients' histories.
 #
 # The hosts
 #   Each scenario builds its own small network out of Linux network namespaces, all named
@@ -76,70 +79,12 @@ CLIENT_MS=6000           # the client's -t
 
 PATH="$PATH:/usr/sbin:/sbin"
 
-# ---- reporting ------------------------------------------------------------------------
+# ---- reporting: tests/lib/harness.sh, and the phases of a fault ------------------------
 
-CL_FAILED=""
+HARNESS_NAME=$SCEN HARNESS_RUN_DIR=$CL_RUN_DIR HARNESS_WAIT=20 HARNESS_SCALE=1 HARNESS_POLL=0.2
+HARNESS_SHOW_MAX=400 HARNESS_KEEP=${CL_KEEP:-}
+. "$CL_ROOT/tests/lib/harness.sh"
 T=""
-note() {
-    local line
-    line="$(date +%T.%3N) [$SCEN] $*"
-    printf '%s\n' "$line"
-}
-fail() {
-    note "FAIL: $*"
-    if [[ -z $CL_FAILED ]]; then
-        CL_FAILED="$*"
-        [[ -n $CL_RUN_DIR ]] && printf '%s\n' "$*" >"$CL_RUN_DIR/$SCEN.reason"
-    fi
-    exit 1
-}
-skip() {
-    note "SKIP: $*"
-    [[ -n $CL_RUN_DIR ]] && printf '%s\n' "$*" >"$CL_RUN_DIR/$SCEN.reason"
-    exit 77
-}
-_show() { local s=$1; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; ((${#s} > 400)) && s="${s:0:400}..."; printf '%s' "$s"; }
-assert_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: expected '$(_show "$1")', got '$(_show "$2")'"; }
-assert_contains() { [[ $1 == *"$2"* ]] || fail "${3:-output}: expected to contain '$(_show "$2")', got '$(_show "$1")'"; }
-assert_gt() { [[ $2 =~ ^[0-9]+$ ]] && (($2 > $1)) || fail "${3:-value}: expected more than $1, got '$(_show "$2")'"; }
-now_ms() { local t=${EPOCHREALTIME/./}; printf '%s' "$((t / 1000))"; }
-
-# run CMD...: run it, capturing RC, OUT, ERR; logs a line.
-run() {
-    "$@" >"$T/.out" 2>"$T/.err"
-    RC=$?
-    OUT=$(<"$T/.out")
-    ERR=$(<"$T/.err")
-    note "\$ $* -> rc=$RC out='$(_show "$OUT")'${ERR:+ err='$(_show "$ERR")'}"
-    return 0
-}
-
-# wait_for [-t SECS] [-m WHAT] CMD...: poll CMD every 0.2 s until it succeeds; fail at the
-# deadline (20 s by default).
-wait_for() {
-    local secs=20 what=""
-    while [[ $# -gt 0 ]]; do
-        case $1 in
-        -t) secs=$2; shift 2 ;;
-        -m) what=$2; shift 2 ;;
-        *) break ;;
-        esac
-    done
-    [[ -n $what ]] || what="$*"
-    local t0 deadline tries=0
-    t0=$(now_ms)
-    deadline=$((t0 + secs * 1000))
-    while :; do
-        tries=$((tries + 1))
-        if "$@" >"$T/.wait.out" 2>&1; then
-            WAITED_MS=$(($(now_ms) - t0))
-            note "waited for: $what ($WAITED_MS ms, $tries tries)"
-            return 0
-        fi
-        (($(now_ms) > deadline)) && fail "timed out after $secs s waiting for: $what (last: '$(_show "$(<"$T/.wait.out")")')"
-        sleep 0.2
-    done
-}
 
 # mark EVENT: a time stamp in $T/phases, for counting what the clients did during a fault.
 mark() { echo "$(now_ms) $1" >>"$T/phases"; note "-- $1"; }
@@ -255,26 +200,6 @@ rpcbind_kill9() {
 reachable() { in_host "$1" timeout 5 rpcinfo -T tcp "$2" "$(($3))" 1 >/dev/null 2>&1; }
 # registered_at H PROG: host H's rpcbind lists PROG (asked from the client host, over the net).
 registered_at() { in_host c timeout 5 rpcinfo -p "${HOST_ADDR[$1]}" 2>/dev/null | awk -v p="$(($2))" '$1 == p { f = 1 } END { exit !f }'; }
-
-# alive PID: exists and is not a zombie.
-alive() {
-    local st
-    [[ -n ${1:-} ]] || return 1
-    { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
-    st=${st##*) }
-    [[ ${st%% *} != [ZX] ]]
-}
-
-# reap PID SECS: wait up to SECS for our child PID to end; REAPED = its exit status.
-reap() {
-    local pid=$1 deadline=$(($(now_ms) + $2 * 1000))
-    REAPED=""
-    while alive "$pid" && (($(now_ms) < deadline)); do sleep 0.05; done
-    alive "$pid" && return 1
-    REAPED=0
-    wait "$pid" 2>/dev/null || REAPED=$?
-    return 0
-}
 
 # ---- servers ----------------------------------------------------------------------------
 
@@ -568,7 +493,7 @@ finish() {
 # ---- cleanup ----------------------------------------------------------------------------
 
 _cl_cleanup() {
-    local rc=$? problems="" pid name h ns
+    local rc=$? pid name h ns
     trap - EXIT INT TERM
     set +e
     [[ -n $T ]] && touch "$T/stop"
@@ -578,27 +503,17 @@ _cl_cleanup() {
             [[ -n $pid ]] && alive "$pid" && kill -KILL "$pid" && reap "$pid" 5
         done
     } 2>/dev/null
-    # Servers: SIGTERM, front ends first; each must exit 0 (clean shutdown).
+    # Servers: SIGTERM, all at once; each must exit 0 (clean shutdown).
     local -a term=()
     for name in "${!FE_PID[@]}"; do
         pid=${FE_PID[$name]}
-        [[ -n $pid ]] && alive "$pid" && { kill -TERM "$pid"; term+=("front end $name:$pid"); }
+        [[ -n $pid ]] && alive "$pid" && term+=("front end $name:$pid")
     done
     for h in "${!REPL_PID[@]}"; do
         pid=${REPL_PID[$h]}
-        [[ -n $pid ]] && alive "$pid" && { kill -TERM "$pid"; term+=("replica on host $h:$pid"); }
+        [[ -n $pid ]] && alive "$pid" && term+=("replica on host $h:$pid")
     done
-    local e
-    for e in "${term[@]}"; do
-        pid=${e##*:}
-        if reap "$pid" 15; then
-            [[ $REAPED == 0 ]] || problems+="${e%:*} exited $REAPED after SIGTERM; "
-        else
-            kill -KILL "$pid" 2>/dev/null
-            reap "$pid" 5
-            problems+="${e%:*} ignored SIGTERM for 15 s; "
-        fi
-    done
+    terminate 15 "${term[@]}"
     # Everything else in our namespaces: rpcbinds, holders, strays.  (bash's "Killed" notes
     # about its own children go to /dev/null.)
     {
@@ -611,29 +526,14 @@ _cl_cleanup() {
                 [[ -z $(ip netns pids "$ns") ]] && break
                 sleep 0.1
             done
-            [[ -z $(ip netns pids "$ns") ]] || problems+="processes left in $ns; "
+            [[ -z $(ip netns pids "$ns") ]] || HARNESS_PROBLEMS+="processes left in $ns; "
         done
         wait
     } 2>/dev/null
     for ns in "${CL_NETNS[@]}"; do
-        ip netns del "$ns" 2>/dev/null || problems+="ip netns del $ns failed; "
+        ip netns del "$ns" 2>/dev/null || HARNESS_PROBLEMS+="ip netns del $ns failed; "
     done
-    if [[ -n $problems ]]; then
-        note "cleanup: $problems"
-        if [[ $rc == 0 ]]; then
-            rc=1
-            [[ -n $CL_RUN_DIR ]] && printf '%s\n' "at cleanup: $problems" >"$CL_RUN_DIR/$SCEN.reason"
-        fi
-    fi
-    if [[ -n $T ]]; then
-        if [[ ($rc == 0 || $rc == 77) && -z ${CL_KEEP:-} ]]; then
-            rm -rf "$T"
-        else
-            note "kept $T"
-            [[ -n $CL_RUN_DIR ]] && echo "$T" >"$CL_RUN_DIR/$SCEN.tmp"
-        fi
-    fi
-    exit "$rc"
+    harness_end "$rc"
 }
 
 # cluster_init: check what is needed, make $T, set the traps.  Every scenario calls it first.

@@ -89,65 +89,18 @@ CL_RUN_DIR=$(mktemp -d /tmp/ratingd-cluster-run.XXXXXX)
 export CL_RUN_ID CL_RUN_DIR
 SCEN_TIMEOUT=${CL_SCENARIO_TIMEOUT:-150}
 
-passed=0 failed=0 skipped=0
-failures=()
-current=""
-interrupted=0
-on_signal() {
-    interrupted=1
-    [[ -n $current ]] && kill -TERM "$current" 2>/dev/null
-}
-trap on_signal INT TERM
+. "$ROOT/tests/lib/harness.sh"   # tagged_pids
+. "$ROOT/tests/lib/runner.sh"
+RUNNER_DIR=$CL_RUN_DIR RUNNER_NAME_VAR=SCEN RUNNER_TIMEOUT=$SCEN_TIMEOUT RUNNER_KILL_AFTER=20
+RUNNER_OUT_LINES=30 RUNNER_OUT_WIDTH=400 RUNNER_LOG_LINES=6 RUNNER_LOG_WIDTH=300
+RUNNER_EXPECT_FAIL=${CL_EXPECT_FAIL:-} RUNNER_EXPECT_FAIL_VAR=CL_EXPECT_FAIL
+RUNNER_MUST_RUN=$must_run RUNNER_KEEP=${CL_KEEP:-}
+runner_logs() { printf '%s\n' "$1"/h*/replica.log "$1"/hc/*.log; }
 
-started=$SECONDS
 echo "ratingd cluster tests: ${#scenarios[@]} scenarios, 3 replica hosts + a client host each (network namespaces rd*-$CL_RUN_ID*), binaries in $BIN, run dir $CL_RUN_DIR"
 for s in "${scenarios[@]}"; do
     ((interrupted)) && break
-    t0=$SECONDS
-    # timeout puts the scenario in its own process group; SIGTERM lets its trap clean up.
-    SCEN=$s timeout -k 20 "$SCEN_TIMEOUT" bash "$HERE/$s.sh" >"$CL_RUN_DIR/$s.out" 2>&1 &
-    current=$!
-    wait "$current"
-    rc=$?
-    while kill -0 "$current" 2>/dev/null; do wait "$current"; rc=$?; done
-    current=""
-    dt=$((SECONDS - t0))
-    reason=""
-    [[ -f $CL_RUN_DIR/$s.reason ]] && reason=$(head -c 600 "$CL_RUN_DIR/$s.reason" | tr '\n' ' ' | sed 's/ *$//')
-    expected_fail=0
-    for x in ${CL_EXPECT_FAIL:-}; do [[ $s == "$x" || $s == "${x}_"* ]] && expected_fail=1; done
-    if [[ $rc == 0 ]]; then
-        if ((expected_fail)); then echo "XPASS $s (${dt}s; listed in CL_EXPECT_FAIL, which it no longer needs)"
-        else echo "PASS $s (${dt}s)"; fi
-        passed=$((passed + 1))
-    elif ((expected_fail)) && [[ $rc != 77 ]]; then
-        echo "XFAIL $s (expected, CL_EXPECT_FAIL: ${reason:-exit status $rc})"
-        skipped=$((skipped + 1))
-    elif [[ $rc == 77 ]] && ((must_run)); then
-        echo "FAIL $s (skipped on CI, where it must run: ${reason:-no reason given})"
-        failed=$((failed + 1))
-        failures+=("$s")
-    elif [[ $rc == 77 ]]; then
-        echo "SKIP $s (${reason:-no reason given})"
-        skipped=$((skipped + 1))
-    else
-        [[ $rc == 124 ]] && reason="timed out after ${SCEN_TIMEOUT}s; ${reason}"
-        [[ -n $reason ]] || reason="exit status $rc"
-        echo "FAIL $s ($reason)"
-        failed=$((failed + 1))
-        failures+=("$s")
-        echo "---- last lines of $s's output ($CL_RUN_DIR/$s.out):"
-        tail -n 30 "$CL_RUN_DIR/$s.out" | cut -c1-400 | sed 's/^/    /'
-        if [[ -f $CL_RUN_DIR/$s.tmp ]]; then
-            tmp=$(<"$CL_RUN_DIR/$s.tmp")
-            for log in "$tmp"/h*/replica.log "$tmp"/hc/*.log; do
-                [[ -f $log ]] || continue
-                echo "---- last lines of $log:"
-                tail -n 6 "$log" | cut -c1-300 | sed 's/^/    /'
-            done
-        fi
-        echo "----"
-    fi
+    runner_one "$s" "$HERE/$s.sh"
 done
 
 # Whatever a scenario left behind (it was killed before its trap ran, or its cleanup failed):
@@ -159,28 +112,8 @@ for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E -- "^rd[0-9
     sleep 0.2
     ip netns del "$ns" 2>/dev/null
 done
-for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    [[ $p == "$$" ]] && continue
-    if tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -q "^CL_PROC_TAG=ratingd-cluster-$CL_RUN_ID/"; then
-        problems+="process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 100)) left; "
-        kill -KILL "$p" 2>/dev/null
-    fi
+for p in $(tagged_pids CL_PROC_TAG "ratingd-cluster-$CL_RUN_ID/"); do
+    problems+="process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 100)) left; "
+    kill -KILL "$p" 2>/dev/null
 done
-if [[ -n $problems ]]; then
-    echo "FAIL leftovers (${problems% })"
-    failed=$((failed + 1))
-    failures+=(leftovers)
-else
-    echo "no leftover namespaces or processes"
-fi
-
-((interrupted)) && echo "interrupted"
-echo "cluster tests took $((SECONDS - started))s${failures[*]:+; failed: ${failures[*]}}"
-if [[ $failed == 0 && -z ${CL_KEEP:-} ]]; then rm -rf "$CL_RUN_DIR"; fi
-if [[ $skipped -gt 0 ]]; then
-    echo "$passed passed, $failed failed, $skipped skipped"
-else
-    echo "$passed passed, $failed failed"
-fi
-[[ $failed == 0 && $interrupted == 0 ]]
+runner_end "cluster tests" "$problems" "no leftover namespaces or processes"

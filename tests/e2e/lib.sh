@@ -1,5 +1,7 @@
 # shellcheck shell=bash
 # lib.sh -- the end-to-end test harness of ratingd.  Sourced by every tests/e2e/t_*.sh.
+# What any suite needs (reporting, assertions, run, wait_for, processes, the end of a test)
+# is tests/lib/harness.sh, which this sources; this file adds one host's cluster.
 #
 # How a test runs
 #   run.sh runs each t_NAME.sh as its own bash process (under `timeout`), with BIN (absolute
@@ -39,10 +41,12 @@
 #   cli ARGS...              the client through the front end;  cli_r K ARGS...  directly at K
 #   replica_has K U M R / replica_lacks K U M    `get U M` at replica K says R / not found
 #   parse_ok "$OUT"          "ok replica=K ts=[..]" -> OK_REPLICA, OK_TS
+#   (tests/lib/harness.sh)
 #   run CMD...               run and capture: RC, OUT, ERR
 #   wait_for [-t S] [-m MSG] CMD...   poll CMD until it succeeds, fail at the deadline
 #   assert_eq EXP ACT [what] / assert_ne / assert_contains HAY NEEDLE [what] /
-#   assert_not_contains / assert_match STR REGEX [what] / assert_exit CODE CMD...
+#   assert_not_contains / assert_match STR REGEX [what] / assert_exit CODE CMD... /
+#   assert_int_ge / assert_gt;  note, fail, skip;  alive PID, reap PID SECS
 #   get_status [K]           parse `rating status` into ST_STATE[k] ST_DIGEST[k] ST_RATINGS[k] ...
 #   converged                all replicas report equal digests and timestamps
 #
@@ -75,6 +79,11 @@ if ((E2E_ASAN)) || [[ -n ${E2E_WRAP:-} ]]; then E2E_RSS_OWN=0; fi
 E2E_WAIT=${E2E_WAIT:-20}
 CLIENT_MS=${CLIENT_MS:-8000}          # the client's own RPC deadline (-t)
 
+# The shared harness (tests/lib/harness.sh): reporting, assertions, run, wait_for, processes.
+HARNESS_NAME=$TEST_NAME HARNESS_RUN_DIR=$E2E_RUN_DIR HARNESS_WAIT=$E2E_WAIT
+HARNESS_SCALE=$E2E_SCALE HARNESS_POLL=0.1 HARNESS_SHOW_MAX=300 HARNESS_KEEP=${E2E_KEEP:-}
+. "$E2E_ROOT/tests/lib/harness.sh"
+
 T=$(mktemp -d "/tmp/ratingd-e2e-$TEST_NAME.XXXXXX")
 E2E_TAG_VALUE="${E2E_RUN_TAG:-ratingd-e2e-$$}/$TEST_NAME"
 # No configuration file: an installed ratingd.conf must not change what the tests start.
@@ -86,101 +95,6 @@ declare -a E2E_PROGS=()      # every program number allocated
 declare -A REPL_PID=() REPL_ARGS=()
 FE_PID=""
 FE_ARGS=""
-E2E_FAILED_REASON=""
-
-# ---- reporting ------------------------------------------------------------
-
-note() { printf '%s [%s] %s\n' "$(date +%T.%3N)" "$TEST_NAME" "$*"; }
-
-# fail MESSAGE: record the reason (the first one wins) and end the test.
-fail() {
-    note "FAIL: $*"
-    if [[ -z $E2E_FAILED_REASON ]]; then
-        E2E_FAILED_REASON="$*"
-        [[ -n $E2E_RUN_DIR ]] && printf '%s\n' "$*" >"$E2E_RUN_DIR/$TEST_NAME.reason"
-    fi
-    exit 1
-}
-
-# skip REASON: the test cannot run here (not a failure).
-skip() {
-    note "SKIP: $*"
-    [[ -n $E2E_RUN_DIR ]] && printf '%s\n' "$*" >"$E2E_RUN_DIR/$TEST_NAME.reason"
-    exit 77
-}
-
-# ---- assertions -----------------------------------------------------------
-
-_show() { local s=$1; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; ((${#s} > 300)) && s="${s:0:300}..."; printf '%s' "$s"; }
-
-assert_eq() {   # EXPECTED ACTUAL [what]
-    [[ $1 == "$2" ]] || fail "${3:-value}: expected '$(_show "$1")', got '$(_show "$2")'"
-}
-assert_ne() {   # UNEXPECTED ACTUAL [what]
-    [[ $1 != "$2" ]] || fail "${3:-value}: expected anything but '$(_show "$1")'"
-}
-assert_contains() {   # HAYSTACK NEEDLE [what]
-    [[ $1 == *"$2"* ]] || fail "${3:-output}: expected to contain '$(_show "$2")', got '$(_show "$1")'"
-}
-assert_not_contains() {   # HAYSTACK NEEDLE [what]
-    [[ $1 != *"$2"* ]] || fail "${3:-output}: expected not to contain '$(_show "$2")', got '$(_show "$1")'"
-}
-assert_match() {   # STRING EXTENDED-REGEX [what]
-    [[ $1 =~ $2 ]] || fail "${3:-output}: expected to match /$2/, got '$(_show "$1")'"
-}
-assert_int_ge() {   # MIN ACTUAL [what]
-    [[ $2 =~ ^[0-9]+$ ]] && (($2 >= $1)) || fail "${3:-value}: expected an integer >= $1, got '$(_show "$2")'"
-}
-
-# run CMD...: run it, capturing RC, OUT and ERR (trailing newlines stripped); logs a line.
-run() {
-    "$@" >"$T/.out" 2>"$T/.err"
-    RC=$?
-    OUT=$(<"$T/.out")
-    ERR=$(<"$T/.err")
-    note "\$ $(_cmdline "$@") -> rc=$RC out='$(_show "$OUT")'${ERR:+ err='$(_show "$ERR")'}"
-    return 0
-}
-_cmdline() {
-    local a s=""
-    for a in "$@"; do s+="${s:+ }$(printf '%q' "$a")"; done
-    printf '%s' "$s"
-}
-
-# assert_exit CODE CMD...: run CMD (see run), fail unless it exits CODE.
-assert_exit() {
-    local want=$1
-    shift
-    run "$@"
-    [[ $RC == "$want" ]] || fail "$(_cmdline "$@"): expected exit $want, got $RC (stdout '$(_show "$OUT")', stderr '$(_show "$ERR")')"
-}
-
-# wait_for [-t SECS] [-m WHAT] CMD...: poll CMD every 0.1 s until it succeeds; fail at the
-# deadline (E2E_WAIT seconds by default, times E2E_SCALE).
-wait_for() {
-    local secs=$E2E_WAIT what=""
-    while [[ $# -gt 0 ]]; do
-        case $1 in
-        -t) secs=$2; shift 2 ;;
-        -m) what=$2; shift 2 ;;
-        *) break ;;
-        esac
-    done
-    [[ -n $what ]] || what=$(_cmdline "$@")
-    local deadline=$(( $(_now_ms) + secs * E2E_SCALE * 1000 )) tries=0
-    while :; do
-        tries=$((tries + 1))
-        if "$@" >"$T/.wait.out" 2>&1; then
-            note "waited for: $what ($tries tries)"
-            return 0
-        fi
-        if (( $(_now_ms) > deadline )); then
-            fail "timed out after $((secs * E2E_SCALE)) s waiting for: $what (last: '$(_show "$(<"$T/.wait.out")")')"
-        fi
-        sleep 0.1
-    done
-}
-_now_ms() { local t=${EPOCHREALTIME/./}; printf '%s' "$((t / 1000))"; }
 
 # ---- program numbers --------------------------------------------------------
 
@@ -231,29 +145,6 @@ exit_ok() {
 }
 
 # ---- processes ---------------------------------------------------------------
-
-# alive PID: the process exists and is not a zombie.  (One read of /proc/PID/stat: bash may
-# reap the child at any moment, so no separate kill -0 first.)
-alive() {
-    local st
-    [[ -n ${1:-} ]] || return 1
-    { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
-    st=${st##*) }
-    [[ ${st%% *} != [ZX] ]]
-}
-
-# reap PID SECS: wait up to SECS for our child PID to end and set REAPED to its exit status;
-# returns 1 if it is still alive.  (Not in a subshell: only the parent can wait.)
-REAPED=""
-reap() {
-    local pid=$1 deadline=$(( $(_now_ms) + $2 * 1000 ))
-    REAPED=""
-    while alive "$pid" && (( $(_now_ms) < deadline )); do sleep 0.05; done
-    alive "$pid" && return 1
-    REAPED=0
-    wait "$pid" 2>/dev/null || REAPED=$?
-    return 0
-}
 
 # rpc_up PROG: a NULL call to PROG version 1 over TCP succeeds.
 rpc_up() { timeout 5 rpcinfo -T tcp 127.0.0.1 "$1" 1 >/dev/null 2>&1; }
@@ -501,47 +392,21 @@ assert_converged() { wait_for -m "replicas ${*:-all} converged (digests and time
 # ---- cleanup ---------------------------------------------------------------------
 
 # _tagged_pids TAG-PREFIX: pids of live processes whose environment has E2E_PROC_TAG=TAG...
-_tagged_pids() {
-    local p kv
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [[ $p == "$$" || $p == "$BASHPID" ]] && continue
-        while IFS= read -r -d '' kv; do
-            if [[ $kv == "E2E_PROC_TAG=$1"* ]]; then echo "$p"; break; fi
-        done 2>/dev/null <"/proc/$p/environ"
-    done 2>/dev/null
-}
+_tagged_pids() { tagged_pids E2E_PROC_TAG "$1"; }
 
 _e2e_cleanup() {
-    local rc=$? problems="" pid k
+    local rc=$? pid k
     trap - EXIT INT TERM
     set +e
     unset E2E_PROC_TAG
     # The front end first, then every replica at once (each runs a last gossip round).
-    if [[ -n $FE_PID ]] && alive "$FE_PID"; then
-        kill -TERM "$FE_PID" 2>/dev/null
-        if reap "$FE_PID" $((10 * E2E_SCALE)); then
-            exit_ok "$REAPED" "$T/frontend.log" || problems+="ratingfe exited $REAPED after SIGTERM; "
-        else
-            problems+="ratingfe ignored SIGTERM for $((10 * E2E_SCALE)) s; "
-        fi
-    fi
+    if [[ -n $FE_PID ]] && alive "$FE_PID"; then terminate $((10 * E2E_SCALE)) "ratingfe:$FE_PID"; fi
     local -a term=()
     for k in "${!REPL_PID[@]}"; do
         pid=${REPL_PID[$k]}
-        if [[ -n $pid ]] && alive "$pid"; then kill -TERM "$pid" 2>/dev/null; term+=("$k:$pid"); fi
+        if [[ -n $pid ]] && alive "$pid"; then term+=("ratingd $k:$pid"); fi
     done
-    local e
-    for e in "${term[@]}"; do
-        k=${e%%:*} pid=${e#*:}
-        if reap "$pid" $((10 * E2E_SCALE)); then
-            exit_ok "$REAPED" "$T/replica-$k.log" || problems+="ratingd $k exited $REAPED after SIGTERM; "
-        else
-            kill -KILL "$pid" 2>/dev/null
-            reap "$pid" 5
-            problems+="ratingd $k ignored SIGTERM for $((10 * E2E_SCALE)) s; "
-        fi
-    done
+    terminate $((10 * E2E_SCALE)) "${term[@]}"
     for pid in "${E2E_PIDS[@]}"; do
         alive "$pid" && { kill -KILL "$pid" 2>/dev/null; reap "$pid" 5; }
     done
@@ -569,24 +434,11 @@ _e2e_cleanup() {
         [[ -f $f ]] || continue
         rep=$(sanitizer_findings "$f")
         if [[ -n $rep ]]; then
-            problems+="sanitizer report in $(basename "$f"); "
+            HARNESS_PROBLEMS+="sanitizer report in $(basename "$f"); "
             head -n 40 <<<"$rep" | sed 's/^/    /'
         fi
     done
-    if [[ -n $problems ]]; then
-        note "cleanup: $problems"
-        if [[ $rc == 0 ]]; then
-            rc=1
-            [[ -n $E2E_RUN_DIR ]] && printf '%s\n' "at cleanup: $problems" >"$E2E_RUN_DIR/$TEST_NAME.reason"
-        fi
-    fi
-    if [[ $rc == 0 || $rc == 77 ]] && [[ -z ${E2E_KEEP:-} ]]; then
-        rm -rf "$T"
-    else
-        note "kept $T"
-        [[ -n $E2E_RUN_DIR ]] && echo "$T" >"$E2E_RUN_DIR/$TEST_NAME.tmp"
-    fi
-    exit "$rc"
+    harness_end "$rc"
 }
 trap _e2e_cleanup EXIT
 trap 'exit 143' TERM

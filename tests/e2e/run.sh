@@ -57,73 +57,23 @@ E2E_RUN_TAG="ratingd-e2e-$$-$RANDOM"
 : >"$E2E_RUN_DIR/progs"
 export E2E_RUN_DIR E2E_RUN_TAG
 TEST_TIMEOUT=${E2E_TEST_TIMEOUT:-240}
+. "$ROOT/tests/lib/harness.sh"   # tagged_pids
 
-passed=0 failed=0 skipped=0
-failures=()
-current=""
-interrupted=0
-on_signal() {
-    interrupted=1
-    [[ -n $current ]] && kill -TERM "$current" 2>/dev/null
-}
-trap on_signal INT TERM
+. "$ROOT/tests/lib/runner.sh"
+RUNNER_DIR=$E2E_RUN_DIR RUNNER_NAME_VAR=TEST_NAME RUNNER_TIMEOUT=$TEST_TIMEOUT RUNNER_KILL_AFTER=15
+RUNNER_OUT_LINES=40 RUNNER_LOG_LINES=12 RUNNER_KEEP=${E2E_KEEP:-}
+runner_logs() { printf '%s\n' "$1"/*.log; }
 
-started=$SECONDS
 echo "ratingd e2e: ${#tests[@]} tests, binaries in $BIN, run dir $E2E_RUN_DIR"
 for t in "${tests[@]}"; do
     ((interrupted)) && break
-    name=${t#t_}
-    t0=$SECONDS
-    # timeout puts the test in its own process group and signals the whole group at the end.
-    TEST_NAME=$name timeout -k 15 "$TEST_TIMEOUT" bash "$HERE/$t.sh" >"$E2E_RUN_DIR/$name.out" 2>&1 &
-    current=$!
-    wait "$current"
-    rc=$?
-    while kill -0 "$current" 2>/dev/null; do wait "$current"; rc=$?; done
-    current=""
-    dt=$((SECONDS - t0))
-    reason=""
-    [[ -f $E2E_RUN_DIR/$name.reason ]] && reason=$(head -c 600 "$E2E_RUN_DIR/$name.reason" | tr '\n' ' ' | sed 's/ *$//')
-    if [[ $rc == 0 ]]; then
-        echo "PASS $name (${dt}s)"
-        passed=$((passed + 1))
-    elif [[ $rc == 77 ]]; then
-        echo "SKIP $name (${reason:-no reason given})"
-        skipped=$((skipped + 1))
-    else
-        [[ $rc == 124 ]] && reason="timed out after ${TEST_TIMEOUT}s; ${reason}"
-        [[ -n $reason ]] || reason="exit status $rc"
-        echo "FAIL $name ($reason)"
-        failed=$((failed + 1))
-        failures+=("$name")
-        echo "---- last lines of $name's output ($E2E_RUN_DIR/$name.out):"
-        tail -n 40 "$E2E_RUN_DIR/$name.out" | sed 's/^/    /'
-        if [[ -f $E2E_RUN_DIR/$name.tmp ]]; then
-            tmp=$(<"$E2E_RUN_DIR/$name.tmp")
-            for log in "$tmp"/*.log; do
-                [[ -f $log ]] || continue
-                echo "---- last lines of $log:"
-                tail -n 12 "$log" | sed 's/^/    /'
-            done
-        fi
-        echo "----"
-    fi
+    runner_one "${t#t_}" "$HERE/$t.sh"
 done
 
 # Whatever a test left behind: processes that carry this run's tag, registrations of
 # programs the run allocated.  Clean them up and count it as a failure.
-leftover_pids() {
-    local p kv
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [[ $p == "$$" ]] && continue
-        while IFS= read -r -d '' kv; do
-            if [[ $kv == "E2E_PROC_TAG=$E2E_RUN_TAG/"* ]]; then echo "$p"; break; fi
-        done 2>/dev/null <"/proc/$p/environ"
-    done 2>/dev/null
-}
 problems=""
-mapfile -t left < <(leftover_pids)
+mapfile -t left < <(tagged_pids E2E_PROC_TAG "$E2E_RUN_TAG/")
 if [[ ${#left[@]} -gt 0 ]]; then
     for p in "${left[@]}"; do
         problems+="process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | head -c 120)) still running; "
@@ -140,20 +90,4 @@ while read -r p; do
         rpcinfo -d "$p" 1 >/dev/null 2>&1
     fi
 done < <(sort -u "$E2E_RUN_DIR/progs")
-if [[ -n $problems ]]; then
-    echo "FAIL leftovers (${problems% })"
-    failed=$((failed + 1))
-    failures+=(leftovers)
-else
-    echo "no leftover processes; none of the $nprogs allocated program numbers is registered"
-fi
-
-((interrupted)) && echo "interrupted"
-echo "e2e took $((SECONDS - started))s${failures[*]:+; failed: ${failures[*]}}"
-if [[ $failed == 0 && -z ${E2E_KEEP:-} ]]; then rm -rf "$E2E_RUN_DIR"; fi
-if [[ $skipped -gt 0 ]]; then
-    echo "$passed passed, $failed failed, $skipped skipped"
-else
-    echo "$passed passed, $failed failed"
-fi
-[[ $failed == 0 && $interrupted == 0 ]]
+runner_end e2e "$problems" "no leftover processes; none of the $nprogs allocated program numbers is registered"
