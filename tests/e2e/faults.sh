@@ -211,3 +211,13 @@ start_replica_env() {
     start_replica "$k" "$@"
     E2E_WRAP=$saved
 }
+
+# parse_ok_id OUTPUT: "ok replica=K ts=[..]" with or without " id=ORIGIN:SEQ:STAMP" (the CLI
+# prints the id once the stamp is in it); sets OK_REPLICA, OK_TS, OK_ID (empty without).
+parse_ok_id() {
+    [[ $1 =~ ^ok\ replica=([0-9]+)\ ts=\[([0-9,\ ]*)\](\ id=([0-9]+:[0-9]+(:[0-9]+)?))?$ ]] ||
+        fail "expected 'ok replica=K ts=[...] [id=O:S:T]', got '$(_show "$1")'"
+    OK_REPLICA=${BASH_REMATCH[1]}
+    OK_TS=${BASH_REMATCH[2]}
+    OK_ID=${BASH_REMATCH[4]:-}
+}
