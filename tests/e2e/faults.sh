@@ -211,3 +211,23 @@ start_replica_env() {
     start_replica "$k" "$@"
     E2E_WRAP=$saved
 }
+
+# parse_ok_id OUTPUT: "ok replica=K ts=[..]" with or without " id=ORIGIN:SEQ:STAMP" (the CLI
+# prints the id once the stamp is in it); sets OK_REPLICA, OK_TS, OK_ID (empty without).
+parse_ok_id() {
+    [[ $1 =~ ^ok\ replica=([0-9]+)\ ts=\[([0-9,\ ]*)\](\ id=([0-9]+:[0-9]+(:[0-9]+)?))?$ ]] ||
+        fail "expected 'ok replica=K ts=[...] [id=O:S:T]', got '$(_show "$1")'"
+    OK_REPLICA=${BASH_REMATCH[1]}
+    OK_TS=${BASH_REMATCH[2]}
+    OK_ID=${BASH_REMATCH[4]:-}
+}
+
+# state_of K: replica K's state as it reports it (`rating -r ... status`), or "unreachable".
+state_of() { if get_status "$1"; then printf '%s' "${ST_STATE[$1]:-?}"; else printf unreachable; fi; }
+# ts_entry TS K: entry K of "a,b,c".
+ts_entry() { local -a e; IFS=, read -r -a e <<<"$1"; printf '%s' "${e[$2]:-}"; }
+# refuses_recovering K: an update straight at replica K fails (exit 3) saying "recovering".
+refuses_recovering() {
+    run cli_r "$1" rate 79999 1 3.0
+    [[ $RC == 3 && $ERR == *recovering* ]]
+}
