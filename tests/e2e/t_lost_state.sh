@@ -28,7 +28,7 @@ kill9_replica 2
 rm -f "$DATA"/replica-2.db "$DATA"/replica-2.db-wal "$DATA"/replica-2.db-shm "$DATA"/replica-2.lock
 stop_replica 0
 start_replica 1
-start_replica 2
+start_replica -r 2
 wait_for -m "replica 2 joined from replica 1 (premise)" grep -q "joined from replica 1" "$T/replica-2.log"
 
 # Replica 2 knows 0 of its own 5 updates; the only peer that has them is away.

@@ -65,7 +65,7 @@ write_at2 74011 1.5 $((last + 1))
 write_at2 74012 1.5 $((last + 2))
 stop_replica 1
 restore "$T/bak2.db"
-start_replica 2
+start_replica -r 2
 sleep 1
 st=$(state_of 2)
 run cli_r 2 rate 74020 1 4.5
