@@ -34,7 +34,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 
 OPT      ?= -O2 -g
-CPPFLAGS += -I$(BUILD)/gen -Icommon -Iserver -Ifrontend -Iclient $(TIRPC_CFLAGS) -D_GNU_SOURCE
+CPPFLAGS += -I$(BUILD)/gen -Icommon -Iserver -Ifrontend -Iclient -Itests/lib $(TIRPC_CFLAGS) -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS   += -std=c11 $(OPT) $(SANFLAGS) -pthread
 LDFLAGS  += $(SANFLAGS) -pthread
@@ -48,8 +48,10 @@ COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c)) $(GEN_OBJ)
 SERVER_LIB := $(patsubst %.c,$(BUILD)/%.o,$(filter-out server/main.c,$(wildcard server/*.c)))
 FE_LIB     := $(patsubst %.c,$(BUILD)/%.o,$(filter-out frontend/main.c,$(wildcard frontend/*.c)))
 CLIENT_LIB := $(patsubst %.c,$(BUILD)/%.o,$(filter-out client/main.c,$(wildcard client/*.c)))
+# The history checker (tests/lib): the simulator links it, histcheck wraps it for the fault tests.
+HIST_LIB   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out tests/lib/histcheck.c,$(wildcard tests/lib/*.c)))
 
-PROGS := $(BIN)/ratingd $(BIN)/ratingfe $(BIN)/rating
+PROGS := $(BIN)/ratingd $(BIN)/ratingfe $(BIN)/rating $(BIN)/histcheck
 BENCH := $(BIN)/ratingbench
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Helpers the unit tests share (tests/unit/*.c that are not test_*.c), in an archive: a test
@@ -98,6 +100,10 @@ $(BIN)/rating: $(BUILD)/client/main.o $(CLIENT_LIB) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BIN)/histcheck: $(BUILD)/tests/lib/histcheck.o $(HIST_LIB) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BIN)/ratingbench: $(BUILD)/bench/ratingbench.o $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -107,7 +113,7 @@ $(UNIT_LIB): $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_LIB) $(SERVER_LIB) $(FE_LIB) $(CLIENT_LIB) \
-                  $(COMMON_OBJ)
+                  $(HIST_LIB) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
