@@ -52,106 +52,130 @@ static rt_status begin(state_t *s, uint32_t from, rt_snap_header *h)
     return RT_OK;
 }
 
-static rt_status page_movies(uint64_t after, rt_snap_res *res)
+/* One row of each part in its XDR form (heap memory for xdr_free); -1 when
+ * out of memory.  void pointers: rows_to_xdr serves every part. */
+static int movie_to_xdr(void *dst, const void *src)
 {
-    movie_info_t *m = calloc(RT_MAX_SNAP, sizeof *m);
-    size_t n = 0;
-    rt_status st = RT_INTERNAL;
-    if (!m || store_snap_movies(snap.view, (uint32_t)after, m, RT_MAX_SNAP, &n) < 0)
-        goto out;
-    rt_snap_movie *out = calloc(n ? n : 1, sizeof *out);
-    if (!out)
-        goto out;
-    res->rows.rt_snap_rows_u.movies.movies_val = out;
-    for (size_t i = 0; i < n; i++) {
-        res->rows.rt_snap_rows_u.movies.movies_len = (u_int)(i + 1);
-        out[i].movie = m[i].movie;
-        out[i].nratings = m[i].nratings;
-        out[i].sum_halves = m[i].sum_halves;
-        out[i].alias_of = m[i].alias_of;
-        out[i].title = strdup(m[i].title);
-        out[i].genres = strdup(m[i].genres);
-        if (!out[i].title || !out[i].genres)
-            goto out;
-    }
-    res->done = n < RT_MAX_SNAP;
-    st = RT_OK;
-out:
-    free(m);
-    return st;
+    rt_snap_movie *d = dst;
+    const movie_info_t *m = src;
+    d->movie = m->movie;
+    d->nratings = m->nratings;
+    d->sum_halves = m->sum_halves;
+    d->alias_of = m->alias_of;
+    d->title = strdup(m->title);
+    d->genres = strdup(m->genres);
+    return d->title && d->genres ? 0 : -1;
 }
 
-static rt_status page_ratings(uint64_t a, uint64_t b, rt_snap_res *res)
+static int rating_to_xdr(void *dst, const void *src)
 {
-    snap_rating_t *r = calloc(RT_MAX_SNAP, sizeof *r);
-    rt_snap_rating *out = calloc(RT_MAX_SNAP, sizeof *out);
-    size_t n = 0;
-    res->rows.rt_snap_rows_u.ratings.ratings_val = out;
-    if (!r || !out || store_snap_ratings(snap.view, (uint32_t)a, (uint32_t)b, r, RT_MAX_SNAP, &n) < 0) {
-        free(r);
-        return RT_INTERNAL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        out[i].user = r[i].user;
-        out[i].movie = r[i].movie;
-        out[i].halves = r[i].halves;
-        out[i].stamp = r[i].stamp;
-        out[i].uid.origin = r[i].uid.origin;
-        out[i].uid.seq = r[i].uid.seq;
-    }
-    res->rows.rt_snap_rows_u.ratings.ratings_len = (u_int)n;
-    res->done = n < RT_MAX_SNAP;
-    free(r);
-    return RT_OK;
+    rt_snap_rating *d = dst;
+    const snap_rating_t *r = src;
+    d->user = r->user;
+    d->movie = r->movie;
+    d->halves = r->halves;
+    d->stamp = r->stamp;
+    d->uid.origin = r->uid.origin;
+    d->uid.seq = r->uid.seq;
+    return 0;
 }
 
-static rt_status page_executed(uint64_t a, uint64_t b, rt_snap_res *res)
+static int exec_to_xdr(void *dst, const void *src)
 {
-    snap_exec_t *e = calloc(RT_MAX_SNAP, sizeof *e);
-    rt_snap_exec *out = calloc(RT_MAX_SNAP, sizeof *out);
+    rt_snap_exec *d = dst;
+    const snap_exec_t *e = src;
+    d->uid.origin = e->uid.origin;
+    d->uid.seq = e->uid.seq;
+    d->movie = e->got.movie;
+    d->stamp = e->got.stamp;
+    d->digest = e->got.digest;
+    return vts_to_xdr(&d->ts, &e->got.ts);
+}
+
+/* `applied` does not travel: in a committed state a record is applied
+ * exactly when ts <= value_ts (join.c derives it). */
+static int record_to_xdr(void *dst, const void *src) { return urec_to_xdr(dst, src); }
+
+/* Each part's rows as the view reads them (after the cursor a, b). */
+static int read_movies(uint64_t a, uint64_t b, void *out, size_t max, size_t *n)
+{
+    (void)b;
+    return store_snap_movies(snap.view, (uint32_t)a, out, max, n);
+}
+
+static int read_ratings(uint64_t a, uint64_t b, void *out, size_t max, size_t *n)
+{
+    return store_snap_ratings(snap.view, (uint32_t)a, (uint32_t)b, out, max, n);
+}
+
+static int read_executed(uint64_t a, uint64_t b, void *out, size_t max, size_t *n)
+{
     upd_id_t after = {a, b};
+    return store_snap_executed(snap.view, &after, out, max, n);
+}
+
+static int read_log(uint64_t a, uint64_t b, void *out, size_t max, size_t *n)
+{
+    return store_snap_log(snap.view, (uint32_t)a, b, out, max, n);
+}
+
+/* How a part is paged: its rows in the store and in XDR, and the most a
+ * page holds (rating.x). */
+struct part {
+    size_t row_size, xdr_size, max;
+    int (*read)(uint64_t a, uint64_t b, void *out, size_t max, size_t *n);
+    int (*to_xdr)(void *dst, const void *src);
+};
+
+static const struct part movies = {sizeof(movie_info_t), sizeof(rt_snap_movie), RT_MAX_SNAP,
+                                   read_movies, movie_to_xdr};
+static const struct part ratings = {sizeof(snap_rating_t), sizeof(rt_snap_rating), RT_MAX_SNAP,
+                                    read_ratings, rating_to_xdr};
+static const struct part executed = {sizeof(snap_exec_t), sizeof(rt_snap_exec), RT_MAX_SNAP,
+                                     read_executed, exec_to_xdr};
+static const struct part records = {sizeof(urec_t), sizeof(rt_record), RT_MAX_RECORDS, read_log,
+                                    record_to_xdr};
+
+/* One page of part p after (a, b) into *val (the reply's array) and *len,
+ * which counts the rows made so far, so that xdr_free releases exactly
+ * them; *done if the page is short (the last). */
+static rt_status page(const struct part *p, uint64_t a, uint64_t b, void **val, u_int *len,
+                      bool_t *done)
+{
+    char *rows = calloc(p->max, p->row_size);
+    char *out = calloc(p->max, p->xdr_size);
     size_t n = 0;
-    res->rows.rt_snap_rows_u.executed.executed_val = out;
     rt_status st = RT_INTERNAL;
-    if (!e || !out || store_snap_executed(snap.view, &after, e, RT_MAX_SNAP, &n) < 0)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        res->rows.rt_snap_rows_u.executed.executed_len = (u_int)(i + 1);
-        out[i].uid.origin = e[i].uid.origin;
-        out[i].uid.seq = e[i].uid.seq;
-        out[i].movie = e[i].got.movie;
-        out[i].stamp = e[i].got.stamp;
-        out[i].digest = e[i].got.digest;
-        if (vts_to_xdr(&out[i].ts, &e[i].got.ts))
-            goto out;
+    *val = out;
+    if (rows && out && p->read(a, b, rows, p->max, &n) == 0) {
+        st = RT_OK;
+        for (size_t i = 0; i < n && st == RT_OK; i++) {
+            *len = (u_int)(i + 1);
+            if (p->to_xdr(out + i * p->xdr_size, rows + i * p->row_size) < 0)
+                st = RT_INTERNAL;
+        }
+        *done = n < p->max;
     }
-    res->done = n < RT_MAX_SNAP;
-    st = RT_OK;
-out:
-    free(e);
+    free(rows);
     return st;
 }
 
-static rt_status page_log(uint64_t a, uint64_t b, rt_snap_res *res)
+/* The page a asks for, into the reply's array of its part. */
+static rt_status serve_page(const struct part *p, const rt_snap_args *a, rt_snap_res *res)
 {
-    urec_t *r = calloc(RT_MAX_RECORDS, sizeof *r);
-    rt_record *out = calloc(RT_MAX_RECORDS, sizeof *out);
-    size_t n = 0;
-    res->rows.rt_snap_rows_u.log.log_val = out;
-    rt_status st = RT_INTERNAL;
-    if (!r || !out || store_snap_log(snap.view, (uint32_t)a, b, r, RT_MAX_RECORDS, &n) < 0)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        res->rows.rt_snap_rows_u.log.log_len = (u_int)(i + 1);
-        /* `applied` does not travel: in a committed state a record is
-         * applied exactly when ts <= value_ts (join.c derives it). */
-        if (urec_to_xdr(&out[i], &r[i]))
-            goto out;
+    rt_snap_rows *r = &res->rows;
+    void *val = NULL;
+    u_int *len = a->part == SNAP_MOVIES     ? &r->rt_snap_rows_u.movies.movies_len
+                 : a->part == SNAP_RATINGS  ? &r->rt_snap_rows_u.ratings.ratings_len
+                 : a->part == SNAP_EXECUTED ? &r->rt_snap_rows_u.executed.executed_len
+                                            : &r->rt_snap_rows_u.log.log_len;
+    rt_status st = page(p, a->after_a, a->after_b, &val, len, &res->done);
+    switch (a->part) {
+    case SNAP_MOVIES: r->rt_snap_rows_u.movies.movies_val = val; break;
+    case SNAP_RATINGS: r->rt_snap_rows_u.ratings.ratings_val = val; break;
+    case SNAP_EXECUTED: r->rt_snap_rows_u.executed.executed_val = val; break;
+    default: r->rt_snap_rows_u.log.log_val = val; break;
     }
-    res->done = n < RT_MAX_RECORDS;
-    st = RT_OK;
-out:
-    free(r);
     return st;
 }
 
@@ -171,10 +195,10 @@ void snapshot_serve(state_t *s, const rt_snap_args *a, rt_snap_res *res)
     } else {
         snap.last_used = time(NULL);
         switch (a->part) {
-        case SNAP_MOVIES: res->status = page_movies(a->after_a, res); break;
-        case SNAP_RATINGS: res->status = page_ratings(a->after_a, a->after_b, res); break;
-        case SNAP_EXECUTED: res->status = page_executed(a->after_a, a->after_b, res); break;
-        case SNAP_LOG: res->status = page_log(a->after_a, a->after_b, res); break;
+        case SNAP_MOVIES: res->status = serve_page(&movies, a, res); break;
+        case SNAP_RATINGS: res->status = serve_page(&ratings, a, res); break;
+        case SNAP_EXECUTED: res->status = serve_page(&executed, a, res); break;
+        case SNAP_LOG: res->status = serve_page(&records, a, res); break;
         default:
             store_snap_close(snap.view);
             snap.view = NULL;
