@@ -633,9 +633,13 @@ int hist_check(hist_t *h, FILE *report)
     struct report r = {h, report, 0};
     struct key k;
     memset(&k, 0, sizeof k);
-    qsort(h->lines, h->nlines, sizeof *h->lines, by_key_session_seq);
-    qsort(h->finals, h->nfinals, sizeof *h->finals, by_key_replica);
-    qsort(h->initials, h->ninitials, sizeof *h->initials, by_key_replica);
+    /* (qsort may not be given a null array, even an empty one) */
+    if (h->nlines)
+        qsort(h->lines, h->nlines, sizeof *h->lines, by_key_session_seq);
+    if (h->nfinals)
+        qsort(h->finals, h->nfinals, sizeof *h->finals, by_key_replica);
+    if (h->ninitials)
+        qsort(h->initials, h->ninitials, sizeof *h->initials, by_key_replica);
     int rc = check_uids(&r, h);
     size_t li = 0, fi = 0, ii = 0;
     while (rc == 0 && (li < h->nlines || fi < h->nfinals)) {
