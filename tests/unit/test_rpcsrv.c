@@ -307,6 +307,7 @@ static void test_credentials(void **st)
     struct timeval tv = {3, 0};
     assert_int_equal(clnt_call(c, 3, RPC_XDR(xdr_void), NULL, RPC_XDR(xdr_void), NULL, tv),
                      RPC_SUCCESS);
+    auth_destroy(c->cl_auth); /* clnt_destroy leaves the handle's auth to its owner */
     clnt_destroy(c);
 
     pthread_mutex_lock(&gate_mu);
