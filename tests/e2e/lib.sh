@@ -245,6 +245,9 @@ start_replica() {
     if ((settle)); then wait_settled "$k"; fi
 }
 
+# port_of PROG: the TCP port rpcbind has for program PROG (decimal).
+port_of() { rpcinfo -p 127.0.0.1 | awk -v p="$1" '$1 == p && $3 == "tcp" { print $4; exit }'; }
+
 # replica_settled K: replica K answers STATUS and is not recovering, so it numbers updates.
 replica_settled() {
     local out

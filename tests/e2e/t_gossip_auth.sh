@@ -51,7 +51,6 @@ hmac() {
     { printf 'RP_GOSSIP\0C'; unhex "$2"; } | openssl dgst -sha256 -mac HMAC -macopt "key:$1" -binary |
         od -An -v -tx1 | tr -d ' \n'
 }
-port_of() { rpcinfo -p 127.0.0.1 | awk -v p="$1" '$1 == p && $3 == "tcp" { print $4; exit }'; }
 
 get_status 0 || fail "status of replica 0"
 rts=${ST_RTS[0]//[^0-9,]/}

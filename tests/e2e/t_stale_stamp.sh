@@ -27,4 +27,18 @@ assert_contains "$ERR" "later write" "the refusal of a stale --uid update"
 for k in 0 1 2; do
     wait_for -m "replica $k keeps 990/1 = 3.5" replica_has "$k" 990 1 3.5
 done
+
+# A client that sends neither id nor stamp (an rpcgen client: FE_UPDATE with zeros, by hand):
+# the front end picks both, and after RT_STALE takes a new id with a later stamp.
+assert_exit 0 cli --uid "7777:20:$ahead" rate 991 1 4.0
+for k in 0 1 2; do
+    wait_for -m "replica $k has 991/1 = 4.0 (stamped an hour ahead)" replica_has "$k" 991 1 4.0
+done
+# prev <0>, uid {0, 0}, stamp 0, OP_RATE user 991 movie 1 halves 6
+arg="00000000 0000000000000000 0000000000000000 0000000000000000 00000001 000003df 00000001 00000006"
+run "$BIN/rawrpc" 127.0.0.1 "$(port_of "$FE_PROG")" call "$FE_PROG" 1 2 "$arg"
+assert_match "$OUT" 'accepted SUCCESS 00000000' "FE_UPDATE without id or stamp: RT_OK"
+for k in 0 1 2; do
+    wait_for -m "replica $k has the front end's update 991/1 = 3.0" replica_has "$k" 991 1 3.0
+done
 assert_converged
