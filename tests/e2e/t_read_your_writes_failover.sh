@@ -4,7 +4,7 @@
 # it or "unavailable" (exit 3), never the older value, wherever its read is sent.
 . "$(dirname "$0")/lib.sh"
 
-start_cluster 3 -g 600000 -f "--prefer 0 --wait 3000"
+start_cluster 3 -g 600000 -f "--prefer 0 --wait $((3000 * E2E_SCALE))"
 S="$T/session"
 
 # User 1 rated movie 1 4.0 and movie 3 4.0 in the data set.
