@@ -8,7 +8,8 @@
 #   load_start NAME USER_BASE TARGET-ARGS...   one session (histload.sh) in the background:
 #                             its own keys are users USER_BASE.. x movies 1 2 3; TARGET-ARGS is
 #                             how it reaches the service (-H 127.0.0.1 -P "$FE_PROG", or
-#                             -r "127.0.0.1:$((PROG_BASE + K))")
+#                             -r "127.0.0.1:$((PROG_BASE + K))"); LOAD_ENV="VAR=VALUE ..." puts
+#                             variables in the session's environment (a client's fake clock)
 #   load_wait_acks N [SECS]   until N more writes are acknowledged (from now), all sessions
 #   acks [FROM_MS [TO_MS [BY]]]  acknowledged write attempts in a window (t1), by replica BY
 #   load_stop                 the sessions finish their current write and stop
@@ -65,7 +66,8 @@ load_start() {
     local name=$1 base=$2
     shift 2
     [[ -n $HIST_DIR ]] || fail "load_start before hist_init"
-    BIN=$BIN HIST="$HIST_DIR/$name.log" SESSION=$name SESSION_FILE="$HIST_DIR/$name.session" \
+    # shellcheck disable=SC2086 # LOAD_ENV holds words
+    env ${LOAD_ENV:-} BIN="$BIN" HIST="$HIST_DIR/$name.log" SESSION=$name SESSION_FILE="$HIST_DIR/$name.session" \
         USER_BASE=$base MOVIES="1 2 3" SHARED="$SHARED_KEYS" STOP="$HIST_DIR/stop" \
         MAX_S=$LOAD_MAX_S PAUSE="${LOAD_PAUSE:-0.05}" CLIENT_MS=$((${LOAD_CLIENT_MS:-3000} * E2E_SCALE)) \
         GIVEUP_S=$((${LOAD_GIVEUP_S:-20} * E2E_SCALE)) \
