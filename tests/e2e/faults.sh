@@ -15,6 +15,8 @@
 #   load_stop                 the sessions finish their current write and stop
 #   hist_finals               op=final lines: every touched key at every replica (asked
 #                             directly; call after assert_converged)
+#   hist_settle               assert_converged, hist_finals, hist_check (the finals are checked
+#                             even when the replicas do not converge)
 #   hist_check                $BIN/histcheck (or $HISTCHECK) on every log: a violation fails
 #                             the test.  Until
 #                             histcheck is built, hist_basic_check: convergence, and for the
@@ -232,4 +234,23 @@ ts_entry() { local -a e; IFS=, read -r -a e <<<"$1"; printf '%s' "${e[$2]:-}"; }
 refuses_recovering() {
     run cli_r "$1" rate 79999 1 3.0
     [[ $RC == 3 && $ERR == *recovering* ]]
+}
+
+# hist_settle: the end of every fault scenario -- wait until the replicas converge, then
+# hist_finals and hist_check.  If they do not converge in time, the finals are taken and
+# checked all the same (histcheck names the keys that differ) before the test fails.
+hist_settle() {
+    local deadline=$(( $(_now_ms) + E2E_WAIT * E2E_SCALE * 1000 ))
+    until converged; do
+        if (( $(_now_ms) > deadline )); then
+            note "not converged after $((E2E_WAIT * E2E_SCALE)) s: $(_show "$ST_RAW")"
+            hist_finals
+            hist_check
+            fail "the replicas did not converge in $((E2E_WAIT * E2E_SCALE)) s (the history passed the check: see the status above)"
+        fi
+        sleep 0.2
+    done
+    note "converged: $(_show "$ST_RAW")"
+    hist_finals
+    hist_check
 }

@@ -53,7 +53,5 @@ in_small rm -f "$SMALL/filler"
 start_small
 load_wait_acks 20
 load_stop
-assert_converged
-hist_finals
-hist_check
+hist_settle
 note "replica 2 acknowledged $before writes before the disk filled and $full_acks while it was full"

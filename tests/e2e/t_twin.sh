@@ -67,6 +67,4 @@ grep -q "replaced a registration of program $(printf '%#x' "$P0") that no server
 
 load_wait_acks 10
 load_stop
-assert_converged
-hist_finals
-hist_check
+hist_settle
