@@ -77,6 +77,7 @@ load_start() {
         bash "$HISTLOAD" "$@" </dev/null >>"$HIST_DIR/$name.out" 2>&1 &
     LOAD_PID[$name]=$!
     LOAD_NAMES+=("$name")
+    E2E_PIDS+=("$!")   # killed at the end if the test fails while it runs
     note "load: session $name (pid $!), users $base.., via $*"
 }
 

@@ -22,7 +22,7 @@ rm -f "$DATA"/replica-2.db "$DATA"/replica-2.db-wal "$DATA"/replica-2.db-shm "$D
 stop_replica 0
 note "-- replica 2 wiped, replica 0 (which has its updates) away"
 start_replica 1
-start_replica 2
+start_replica -r 2   # it recovers: the peer with its updates is away
 sleep 3
 start_replica 0
 note "-- replica 0 back"
