@@ -7,7 +7,7 @@
 #   cl_load_start NAME USER_BASE TARGET-ARGS...   one session on the client host
 #                              (-H "${HOST_ADDR[c]}" -P "$FE_PROG", or -r "${HOST_ADDR[h]}:$PROG")
 #   cl_load_wait_acks N [SECS] / cl_load_stop / cl_hist_finals (after assert_converged)
-#   hist_check, acks           tests/lib/hist.sh
+#   hist_check, hist_acks           tests/lib/hist.sh
 CLF_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HISTLOAD="$CLF_HERE/../lib/histload.sh"
 . "$CLF_HERE/../lib/hist.sh"
@@ -50,8 +50,8 @@ cl_load_start() {
 
 cl_load_wait_acks() {
     local n=$1 secs=${2:-30} base
-    base=$(acks)
-    wait_for -t "$secs" -m "$n more acknowledged writes of the load" eval '(( $(acks) >= base + n ))'
+    base=$(hist_acks)
+    wait_for -t "$secs" -m "$n more acknowledged writes of the load" eval '(( $(hist_acks) >= base + n ))'
 }
 
 cl_load_stop() {
@@ -63,7 +63,7 @@ cl_load_stop() {
         [[ $REAPED == 0 ]] || fail "load session $name exited $REAPED"
         CL_LOAD_PID[$name]=""
     done
-    note "load stopped: $(acks) writes acknowledged, $(cat "$HIST_DIR"/*.log | grep -c '^op=') operations logged"
+    note "load stopped: $(hist_acks) writes acknowledged, $(cat "$HIST_DIR"/*.log | grep -c '^op=') operations logged"
 }
 
 cl_hist_finals() {

@@ -7,7 +7,6 @@
 # it resumes), the front end paused, both at once, host 3's clock jumped back two hours, and
 # host 1's replica paused again at the very end (a late copy that wins stays visible).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/faults.sh"
 cluster_init
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 [[ -f $FAKETIME_LIB ]] || skip "no $FAKETIME_LIB (scripts/setup.sh installs faketime)"
@@ -41,7 +40,7 @@ pause() {   # WHAT SECS PID...
     sleep "$secs"
     for p in "$@"; do kill -CONT "$p"; done
     mark "resumed $what"
-    note "$(acks "$t0") writes acknowledged while $what was paused"
+    note "$(hist_acks "$t0") writes acknowledged while $what was paused"
 }
 pause "replica 0 (host 1)" 2 "${REPL_PID[1]}"
 cl_load_wait_acks 10

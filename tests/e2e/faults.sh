@@ -11,7 +11,7 @@
 #                             -r "127.0.0.1:$((PROG_BASE + K))"); LOAD_ENV="VAR=VALUE ..." puts
 #                             variables in the session's environment (a client's fake clock)
 #   load_wait_acks N [SECS]   until N more writes are acknowledged (from now), all sessions
-#   acks [FROM_MS [TO_MS [BY]]]  acknowledged write attempts in a window (t1), by replica BY
+#   hist_acks [FROM_MS [TO_MS [BY]]]  acknowledged write attempts in a window (t1), by replica BY
 #   load_stop                 the sessions finish their current write and stop
 #   hist_finals               op=final lines: every touched key at every replica (asked
 #                             directly; call after assert_converged)
@@ -32,7 +32,7 @@
 
 FAULTS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HISTLOAD="$FAULTS_HERE/../lib/histload.sh"
-. "$FAULTS_HERE/../lib/hist.sh"     # acks, hist_check, hist_basic_check
+. "$FAULTS_HERE/../lib/hist.sh"     # hist_acks, hist_check, hist_basic_check
 HIST_DIR=""
 declare -a LOAD_NAMES=()
 declare -A LOAD_PID=()
@@ -83,8 +83,8 @@ load_start() {
 
 load_wait_acks() {
     local n=$1 secs=${2:-$E2E_WAIT} base
-    base=$(acks)
-    wait_for -t "$secs" -m "$n more acknowledged writes of the load" eval '(( $(acks) >= base + n ))'
+    base=$(hist_acks)
+    wait_for -t "$secs" -m "$n more acknowledged writes of the load" eval '(( $(hist_acks) >= base + n ))'
 }
 
 load_stop() {
@@ -97,7 +97,7 @@ load_stop() {
         [[ $REAPED == 0 ]] || fail "load session $name exited $REAPED: $(tail -n 3 "$HIST_DIR/$name.out" | tr '\n' ' ')"
         LOAD_PID[$name]=""
     done
-    note "load stopped: $(acks) writes acknowledged, $(cat "$HIST_DIR"/*.log | grep -c '^op=') operations logged"
+    note "load stopped: $(hist_acks) writes acknowledged, $(cat "$HIST_DIR"/*.log | grep -c '^op=') operations logged"
 }
 
 hist_finals() {

@@ -31,7 +31,7 @@ load_start a 78000 -H 127.0.0.1 -P "$FE_PROG"
 load_start b 78100 -r "127.0.0.1:$((PROG_BASE + 2))"
 load_start c 78200 -r "127.0.0.1:$((PROG_BASE + 2))"
 load_wait_acks 30
-before=$(acks 0 99999999999999 2)
+before=$(hist_acks 0 99999999999999 2)
 assert_int_ge 1 "$before" "writes acknowledged by replica 2 before the disk filled"
 
 in_small sh -c "cat /dev/zero >'$SMALL/filler'" 2>/dev/null
@@ -39,7 +39,7 @@ t_full=$(_now_ms)
 note "-- replica 2's disk is full: $(in_small df -k "$SMALL" | tail -n 1)"
 sleep 3
 pid2=${REPL_PID[2]}
-full_acks=$(acks "$t_full" 99999999999999 2)
+full_acks=$(hist_acks "$t_full" 99999999999999 2)
 if alive "$pid2"; then
     note "replica 2 still runs: $full_acks writes acknowledged while the disk was full (possible only where SQLite had room), $(grep -c 'disk is full' "$T/replica-2.log") commits refused"
 else

@@ -18,7 +18,7 @@ load_start a 77000 -H 127.0.0.1 -P "$FE_PROG"
 load_start b 77100 -H 127.0.0.1 -P "$FE_PROG"
 load_start c 77200 -r "127.0.0.1:$((PROG_BASE + 2))"
 load_wait_acks 30
-assert_int_ge 1 "$(acks 0 99999999999999 2)" "writes acknowledged by replica 2 before the fault"
+assert_int_ge 1 "$(hist_acks 0 99999999999999 2)" "writes acknowledged by replica 2 before the fault"
 
 pid2=${REPL_PID[2]}
 fiu-ctrl -f "$T/fiu" -c "enable name=posix/io/sync/fdatasync,failinfo=5" "$pid2" ||

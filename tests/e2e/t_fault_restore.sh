@@ -18,7 +18,7 @@ sqlite3 "$DATA/replica-2.db" ".backup '$T/bak.db'" || fail "sqlite3 .backup fail
 t_bak=$(_now_ms)
 note "-- backup of replica 2 taken"
 load_wait_acks 30
-lost_by_restore=$(acks "$t_bak" 99999999999999 2)
+lost_by_restore=$(hist_acks "$t_bak" 99999999999999 2)
 stop_replica 2
 cp "$T/bak.db" "$DATA/replica-2.db"
 rm -f "$DATA/replica-2.db-wal" "$DATA/replica-2.db-shm"

@@ -3,7 +3,7 @@
 # for the e2e fault tests (tests/e2e/faults.sh) and the cluster scenarios
 # (tests/cluster/faults.sh).  Sourced; needs HIST_DIR (the logs: *.log) and the harness's
 # note, fail and _show.
-#   acks [FROM_MS [TO_MS [BY]]]   acknowledged write attempts answered in the window, by
+#   hist_acks [FROM_MS [TO_MS [BY]]]   acknowledged write attempts answered in the window, by
 #                                 replica BY (default any)
 #   hist_check                    $HISTCHECK (default $BIN/histcheck) on every log; a
 #                                 violation fails the test.  Until histcheck is built, the
@@ -11,8 +11,8 @@
 #   hist_basic_check LOG...       convergence, and for keys one session writes: no
 #                                 acknowledged write lost, read-your-writes
 
-# acks [FROM_MS [TO_MS [BY]]]: acknowledged write attempts whose answer came in the window.
-acks() {
+# hist_acks [FROM_MS [TO_MS [BY]]]: acknowledged write attempts whose answer came in the window.
+hist_acks() {
     cat "$HIST_DIR"/*.log 2>/dev/null | awk -v from="${1:-0}" -v to="${2:-99999999999999}" -v by="${3:-any}" '
         $1 == "op=write" && / status=ok / {
             t1 = 0; b = "-"
