@@ -125,6 +125,9 @@ hist_finals() {
 
 # ---- breaking things -----------------------------------------------------------
 
+# A preloaded library comes before ASan's runtime in the library list, which ASan refuses
+# unless told (the sanitizer build of `make asan`).
+if ((E2E_ASAN)); then export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"; fi
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 FIU_LIB=/usr/lib/fiu/fiu_posix_preload.so
 need_faketime() { [[ -f $FAKETIME_LIB ]] || skip "no $FAKETIME_LIB (scripts/setup.sh installs faketime)"; }
@@ -181,4 +184,33 @@ hist_settle() {
     note "converged: $(_show "$ST_RAW")"
     hist_finals
     hist_check
+}
+
+# load_pause NAME... / load_resume NAME...: SIGSTOP (SIGCONT) a session and the client it is
+# running, e.g. so that what a replica acknowledged reaches a peer before the replica is
+# wiped (a wipe destroys the only copy of what it has not gossiped yet: no system can keep
+# that).
+load_pause() {
+    local name p
+    for name in "$@"; do
+        p=${LOAD_PID[$name]}
+        kill -STOP "$p" $(pgrep -P "$p") 2>/dev/null
+    done
+}
+load_resume() {
+    local name p
+    for name in "$@"; do
+        p=${LOAD_PID[$name]}
+        kill -CONT $(pgrep -P "$p") "$p" 2>/dev/null
+    done
+}
+# has_all_of PEER K: replica PEER has every update replica K has accepted (entry K of their
+# replica timestamps).
+has_all_of() {
+    local rk rp
+    get_status "$2" || return 1
+    rk=$(ts_entry "${ST_RTS[$2]//[\[\]]/}" "$2")
+    get_status "$1" || return 1
+    rp=$(ts_entry "${ST_RTS[$1]//[\[\]]/}" "$2")
+    [[ -n $rk && -n $rp ]] && ((rp >= rk))
 }

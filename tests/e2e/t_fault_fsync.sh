@@ -8,6 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/faults.sh"
 need_fiu
+((E2E_ASAN == 0)) || skip "libfiu's POSIX preload and ASan's interceptors do not mix (the normal build runs this test)"
+[[ -z ${E2E_WRAP:-} ]] || skip "libfiu's preload under $E2E_WRAP: the normal build runs this test"
 
 start_cluster 3
 stop_replica 2

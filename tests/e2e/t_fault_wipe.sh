@@ -17,10 +17,16 @@ load_wait_acks 10
 stop_replica 1
 note "-- replica 1 down"
 load_wait_acks 30
+# What replica 2 acknowledged must be at replica 0 before the wipe (the wipe destroys the
+# only copy of anything else): the sessions pause, in-flight calls end, replica 0 catches up.
+load_pause a b
+sleep 1
+wait_for -m "replica 0 has every update replica 2 accepted" has_all_of 0 2
 kill9_replica 2
 rm -f "$DATA"/replica-2.db "$DATA"/replica-2.db-wal "$DATA"/replica-2.db-shm "$DATA"/replica-2.lock
 stop_replica 0
 note "-- replica 2 wiped, replica 0 (which has its updates) away"
+load_resume a b
 start_replica 1
 start_replica -r 2   # it recovers: the peer with its updates is away
 sleep 3
