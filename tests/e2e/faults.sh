@@ -23,7 +23,6 @@
 #                             keys of one session no acknowledged write lost and
 #                             read-your-writes
 # Breaking things
-#   prog_port PROG            the TCP port rpcbind has for PROG
 #   start_replica_env K "VAR=VALUE ..." [ARGS]   replica K with those variables in its
 #                             environment (LD_PRELOAD of libfaketime or libfiu)
 #   need_faketime / need_fiu / need_root   skip unless the machine has it
@@ -39,7 +38,6 @@ declare -A LOAD_PID=()
 SHARED_KEYS=""
 : "${LOAD_MAX_S:=120}"
 
-prog_port() { rpcinfo -p 127.0.0.1 2>/dev/null | awk -v p="$1" '$1 == p && $3 == "tcp" { print $4; exit }'; }
 
 # ---- the load --------------------------------------------------------------------
 
