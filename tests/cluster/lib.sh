@@ -312,7 +312,10 @@ cli_r() {
 worker_start() {
     local name=$1 base=$2 movies=$3
     shift 3
-    nsenter -t "${HOLDER[c]}" -m -n -- env BIN="$BIN" HIST="$T/$name.hist" SESSION="$T/$name.session" STOP="$T/stop" \
+    mkdir -p "$T/hist"
+    chmod 755 "$T/hist"
+    nsenter -t "${HOLDER[c]}" -m -n -- env BIN="$BIN" HIST="$T/$name.hist" HLOG="$T/hist/$name.log" \
+        SESSION="$T/$name.session" STOP="$T/stop" \
         USER_BASE="$base" MOVIES="$movies" CLIENT_MS="$CLIENT_MS" PAUSE="${WORKER_PAUSE:-0.1}" \
         GIVEUP_S="${WORKER_GIVEUP_S:-60}" MAX_S="${WORKER_MAX_S:-100}" \
         bash "$CL_HERE/worker.sh" "$@" </dev/null >>"$T/$name.worker.log" 2>&1 &
@@ -480,13 +483,17 @@ servers_alive() {
 }
 
 # finish NAME...: after the fault is healed: stop the workers, wait for convergence, check the
-# histories and the final values.
+# histories and the final values -- the workers' own checks, then histcheck on the same
+# history in its format (faults.sh).
 finish() {
     workers_stop
     servers_alive
     assert_converged 60
     history_check "$@"
     final_check "$@"
+    HIST_DIR=$T/hist     # the same history, in histcheck's format (faults.sh)
+    cl_hist_finals
+    hist_check
     servers_alive
 }
 
@@ -547,3 +554,6 @@ cluster_init() {
     trap 'exit 130' INT
     note "temp dir $T"
 }
+
+# The history load and histcheck (issue 10's fault tests; s7 and finish use them).
+. "$CL_HERE/faults.sh"

@@ -17,6 +17,8 @@
 #   MS R USER MOVIE HALVES|- RC                        one read
 #   MS GIVEUP USER MOVIE HALVES UID                    a write never acknowledged
 #   MS E RC first line of stderr                       any failure's message
+# With HLOG set, every write attempt and read is also logged there in the history format that
+# histcheck reads (docs/history-format.md; session = the name of HIST): lib.sh's finish checks it.
 set -u
 
 origin=$(( ((RANDOM << 30) | (RANDOM << 15) | RANDOM) + 1 ))
@@ -28,10 +30,17 @@ deadline=$(($(now_ms) + MAX_S * 1000))
 declare -a keys=()
 
 rating() { timeout -k 2 30 "$BIN/rating" -s "$SESSION" -t "$CLIENT_MS" "$@"; }
+sname=$(basename "${HIST%.hist}")
+opseq=0
+# The CLI takes the writer's stamp in the update id once it can (ORIGIN:SEQ:STAMP).
+stamps=0
+"$BIN/rating" --help 2>&1 | grep -q 'ORIGIN:SEQ:STAMP' && stamps=1
+hlog() { [[ -z ${HLOG:-} ]] || { opseq=$((opseq + 1)); printf '%s\n' "$1 session=$sname seq=$opseq $2" >>"$HLOG"; }; }
 
 # read_key USER MOVIE: one read, logged.
 read_key() {
-    local out rc h=-
+    local out rc h=- t0
+    t0=$(now_ms)
     out=$(rating "${TARGET[@]}" get "$1" "$2" 2>"$err")
     rc=$?
     if [[ $rc == 0 && $out =~ ^([0-5])\.([05])$ ]]; then
@@ -41,6 +50,10 @@ read_key() {
         echo "$(now_ms) E 0 unexpected output '$out'" >>"$HIST"
     fi
     echo "$(now_ms) R $1 $2 $h $rc" >>"$HIST"
+    local hv=0 hs=fail
+    [[ $rc == 0 ]] && hv=$h hs=ok
+    [[ $rc == 1 ]] && hs=ok
+    hlog op=read "key=$1:$2 value=$hv status=$hs t0=$t0 t1=$(now_ms) rc=$rc"
     [[ $rc == 0 || $rc == 1 ]] || echo "$(now_ms) E $rc $(head -n 1 "$err")" >>"$HIST"
 }
 
@@ -56,13 +69,19 @@ while :; do
             ((h == 1)) && cmd=rate
             seq=$((seq + 1))
             uid=$origin:$seq
+            stamp=0
+            if ((stamps)); then stamp=$(now_ms); uid=$origin:$seq:$stamp; fi
             value="$((h / 2)).$((h % 2 * 5))"
             t0=$(now_ms)
             attempt=0
             while :; do
                 attempt=$((attempt + 1))
+                a0=$(now_ms)
                 out=$(rating "${TARGET[@]}" --uid "$uid" "$cmd" "$user" "$m" "$value" 2>"$err")
                 rc=$?
+                case $rc in 0) hs=ok ;; 1|2|4) hs=fail ;; 5) hs=stale ;; *) hs=unknown ;; esac
+                [[ $rc == 0 && $out =~ id=[0-9]+:[0-9]+:([0-9]+) ]] && stamp=${BASH_REMATCH[1]}
+                hlog op=write "key=$user:$m value=$h stamp=$stamp uid=$origin:$seq status=$hs t0=$a0 t1=$(now_ms) rc=$rc attempt=$attempt"
                 rep=-
                 [[ $rc == 0 && $out =~ ^ok\ replica=([0-9]+) ]] && rep=${BASH_REMATCH[1]}
                 [[ $rc == 0 && $rep == - ]] && rc=99

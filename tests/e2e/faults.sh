@@ -8,19 +8,21 @@
 #   load_start NAME USER_BASE TARGET-ARGS...   one session (histload.sh) in the background:
 #                             its own keys are users USER_BASE.. x movies 1 2 3; TARGET-ARGS is
 #                             how it reaches the service (-H 127.0.0.1 -P "$FE_PROG", or
-#                             -r "127.0.0.1:$((PROG_BASE + K))")
+#                             -r "127.0.0.1:$((PROG_BASE + K))"); LOAD_ENV="VAR=VALUE ..." puts
+#                             variables in the session's environment (a client's fake clock)
 #   load_wait_acks N [SECS]   until N more writes are acknowledged (from now), all sessions
-#   acks [FROM_MS [TO_MS [BY]]]  acknowledged write attempts in a window (t1), by replica BY
+#   hist_acks [FROM_MS [TO_MS [BY]]]  acknowledged write attempts in a window (t1), by replica BY
 #   load_stop                 the sessions finish their current write and stop
 #   hist_finals               op=final lines: every touched key at every replica (asked
 #                             directly; call after assert_converged)
+#   hist_settle               assert_converged, hist_finals, hist_check (the finals are checked
+#                             even when the replicas do not converge)
 #   hist_check                $BIN/histcheck (or $HISTCHECK) on every log: a violation fails
 #                             the test.  Until
 #                             histcheck is built, hist_basic_check: convergence, and for the
 #                             keys of one session no acknowledged write lost and
 #                             read-your-writes
 # Breaking things
-#   prog_port PROG            the TCP port rpcbind has for PROG
 #   start_replica_env K "VAR=VALUE ..." [ARGS]   replica K with those variables in its
 #                             environment (LD_PRELOAD of libfaketime or libfiu)
 #   need_faketime / need_fiu / need_root   skip unless the machine has it
@@ -29,13 +31,13 @@
 
 FAULTS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HISTLOAD="$FAULTS_HERE/../lib/histload.sh"
+. "$FAULTS_HERE/../lib/hist.sh"     # hist_acks, hist_check, hist_basic_check
 HIST_DIR=""
 declare -a LOAD_NAMES=()
 declare -A LOAD_PID=()
 SHARED_KEYS=""
 : "${LOAD_MAX_S:=120}"
 
-prog_port() { rpcinfo -p 127.0.0.1 2>/dev/null | awk -v p="$1" '$1 == p && $3 == "tcp" { print $4; exit }'; }
 
 # ---- the load --------------------------------------------------------------------
 
@@ -65,31 +67,22 @@ load_start() {
     local name=$1 base=$2
     shift 2
     [[ -n $HIST_DIR ]] || fail "load_start before hist_init"
-    BIN=$BIN HIST="$HIST_DIR/$name.log" SESSION=$name SESSION_FILE="$HIST_DIR/$name.session" \
+    # shellcheck disable=SC2086 # LOAD_ENV holds words
+    env ${LOAD_ENV:-} BIN="$BIN" HIST="$HIST_DIR/$name.log" SESSION=$name SESSION_FILE="$HIST_DIR/$name.session" \
         USER_BASE=$base MOVIES="1 2 3" SHARED="$SHARED_KEYS" STOP="$HIST_DIR/stop" \
         MAX_S=$LOAD_MAX_S PAUSE="${LOAD_PAUSE:-0.05}" CLIENT_MS=$((${LOAD_CLIENT_MS:-3000} * E2E_SCALE)) \
         GIVEUP_S=$((${LOAD_GIVEUP_S:-20} * E2E_SCALE)) \
         bash "$HISTLOAD" "$@" </dev/null >>"$HIST_DIR/$name.out" 2>&1 &
     LOAD_PID[$name]=$!
     LOAD_NAMES+=("$name")
+    E2E_PIDS+=("$!")   # killed at the end if the test fails while it runs
     note "load: session $name (pid $!), users $base.., via $*"
-}
-
-# acks [FROM_MS [TO_MS [BY]]]: acknowledged write attempts whose answer came in the window.
-acks() {
-    cat "$HIST_DIR"/*.log 2>/dev/null | awk -v from="${1:-0}" -v to="${2:-99999999999999}" -v by="${3:-any}" '
-        $1 == "op=write" && / status=ok / {
-            t1 = 0; b = "-"
-            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "t1") t1 = kv[2]; if (kv[1] == "by") b = kv[2] }
-            if (t1 >= from && t1 <= to && (by == "any" || b == by)) n++
-        }
-        END { print n + 0 }'
 }
 
 load_wait_acks() {
     local n=$1 secs=${2:-$E2E_WAIT} base
-    base=$(acks)
-    wait_for -t "$secs" -m "$n more acknowledged writes of the load" eval '(( $(acks) >= base + n ))'
+    base=$(hist_acks)
+    wait_for -t "$secs" -m "$n more acknowledged writes of the load" eval '(( $(hist_acks) >= base + n ))'
 }
 
 load_stop() {
@@ -102,7 +95,7 @@ load_stop() {
         [[ $REAPED == 0 ]] || fail "load session $name exited $REAPED: $(tail -n 3 "$HIST_DIR/$name.out" | tr '\n' ' ')"
         LOAD_PID[$name]=""
     done
-    note "load stopped: $(acks) writes acknowledged, $(cat "$HIST_DIR"/*.log | grep -c '^op=') operations logged"
+    note "load stopped: $(hist_acks) writes acknowledged, $(cat "$HIST_DIR"/*.log | grep -c '^op=') operations logged"
 }
 
 hist_finals() {
@@ -128,71 +121,11 @@ hist_finals() {
     note "final values: $(wc -l <"$HIST_DIR/final.log") (replica, key) pairs"
 }
 
-hist_check() {
-    local out rc hc=${HISTCHECK:-$BIN/histcheck}
-    if [[ -x $hc ]]; then
-        out=$("$hc" "$HIST_DIR"/*.log 2>&1)
-        rc=$?
-    else
-        out="histcheck not built (yet): the basic check only"$'\n'$(hist_basic_check "$HIST_DIR"/*.log)
-        rc=$?
-    fi
-    note "history: ${out##*$'\n'}"
-    if ((rc != 0)); then
-        note "history violations:"$'\n'"$(head -n 40 <<<"$out")"
-        fail "history check failed (${out##*$'\n'}; logs in $HIST_DIR)"
-    fi
-}
-
-# hist_basic_check LOG...: the rules that need no stamps, on keys one session writes --
-# every replica ends with the last acknowledged value (or a later unknown one), reads return
-# the session's last acknowledged write (or a later unknown one) -- and convergence of every
-# key.  Exit 1 on a violation.
-hist_basic_check() {
-    cat "$@" | awk '
-        function f(name,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return "" }
-        function bad(msg) { nbad++; if (nbad <= 20) print msg }
-        $1 == "op=write" || $1 == "op=read" {
-            n++; s = f("session"); k = f("key")
-            line[s, f("seq")] = $0
-            if (!((s, f("seq")) in seen)) { seen[s, f("seq")] = 1; nops[s]++; order[s, nops[s]] = f("seq") }
-            sess[s] = 1
-            if ($1 == "op=write") { w++; writers[k] = writers[k] (index(writers[k], " " s " ") ? "" : " " s " ") }
-            next
-        }
-        $1 == "op=final" { fin[f("key"), f("replica")] = f("value"); fkeys[f("key")] = 1; reps[f("replica")] = 1 }
-        END {
-            # replay each session in seq order (seq is numeric within a session)
-            for (s in sess) {
-                m = 0; for (key in seen) { split(key, p, SUBSEP); if (p[1] == s) sq[++m] = p[2] + 0 }
-                for (i = 2; i <= m; i++) { x = sq[i]; for (j = i - 1; j >= 1 && sq[j] > x; j--) sq[j + 1] = sq[j]; sq[j + 1] = x }
-                for (i = 1; i <= m; i++) {
-                    $0 = line[s, sq[i]]; k = f("key"); st = f("status"); v = f("value")
-                    single = (writers[k] == " " s " ")
-                    if ($1 == "op=write") {
-                        if (st == "ok") { lastok[k] = v; allowed[k] = " " v " "; hasok[k] = 1 }
-                        else if (st == "unknown") allowed[k] = allowed[k] " " v " "
-                    } else if (single && st == "ok" && hasok[k] && !index(allowed[k], " " v " ")) {
-                        ryw++; bad("read-your-writes: session " s " read " v " of " k " after writing" allowed[k] "[" $0 "]")
-                    }
-                }
-                delete sq
-            }
-            for (k in fkeys) {
-                first = ""; for (r in reps) { if (first == "") first = fin[k, r]; else if (fin[k, r] != first) { bad("divergence: " k " is " fin[k, r] " at replica " r " but " first " elsewhere"); div++ } }
-                split(writers[k], ws, " "); nw = 0; for (x in ws) if (ws[x] != "") nw++
-                if (nw == 1 && writers[k] !~ / seed /) {
-                    a = hasok[k] ? allowed[k] : " 0 " allowed[k]
-                    for (r in reps) if (!index(a, " " fin[k, r] " ")) { lost++; bad("acknowledged write lost: " k " is " fin[k, r] " at replica " r ", expected one of" a) }
-                }
-            }
-            printf "basic check: %d operations (%d writes), %d keys; %d lost, %d divergent, %d read-your-writes; %d violations\n", n, w, length(fkeys), lost, div, ryw, nbad
-            exit nbad > 0
-        }'
-}
-
 # ---- breaking things -----------------------------------------------------------
 
+# A preloaded library comes before ASan's runtime in the library list, which ASan refuses
+# unless told (the sanitizer build of `make asan`).
+if ((E2E_ASAN)); then export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"; fi
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 FIU_LIB=/usr/lib/fiu/fiu_posix_preload.so
 need_faketime() { [[ -f $FAKETIME_LIB ]] || skip "no $FAKETIME_LIB (scripts/setup.sh installs faketime)"; }
@@ -230,4 +163,52 @@ ts_entry() { local -a e; IFS=, read -r -a e <<<"$1"; printf '%s' "${e[$2]:-}"; }
 refuses_recovering() {
     run cli_r "$1" rate 79999 1 3.0
     [[ $RC == 3 && $ERR == *recovering* ]]
+}
+
+# hist_settle: the end of every fault scenario -- wait until the replicas converge, then
+# hist_finals and hist_check.  If they do not converge in time, the finals are taken and
+# checked all the same (histcheck names the keys that differ) before the test fails.
+hist_settle() {
+    local deadline=$(( $(_now_ms) + E2E_WAIT * E2E_SCALE * 1000 ))
+    until converged; do
+        if (( $(_now_ms) > deadline )); then
+            note "not converged after $((E2E_WAIT * E2E_SCALE)) s: $(_show "$ST_RAW")"
+            hist_finals
+            hist_check
+            fail "the replicas did not converge in $((E2E_WAIT * E2E_SCALE)) s (the history passed the check: see the status above)"
+        fi
+        sleep 0.2
+    done
+    note "converged: $(_show "$ST_RAW")"
+    hist_finals
+    hist_check
+}
+
+# load_pause NAME... / load_resume NAME...: SIGSTOP (SIGCONT) a session and the client it is
+# running, e.g. so that what a replica acknowledged reaches a peer before the replica is
+# wiped (a wipe destroys the only copy of what it has not gossiped yet: no system can keep
+# that).
+load_pause() {
+    local name p
+    for name in "$@"; do
+        p=${LOAD_PID[$name]}
+        kill -STOP "$p" $(pgrep -P "$p") 2>/dev/null
+    done
+}
+load_resume() {
+    local name p
+    for name in "$@"; do
+        p=${LOAD_PID[$name]}
+        kill -CONT $(pgrep -P "$p") "$p" 2>/dev/null
+    done
+}
+# has_all_of PEER K: replica PEER has every update replica K has accepted (entry K of their
+# replica timestamps).
+has_all_of() {
+    local rk rp
+    get_status "$2" || return 1
+    rk=$(ts_entry "${ST_RTS[$2]//[\[\]]/}" "$2")
+    get_status "$1" || return 1
+    rp=$(ts_entry "${ST_RTS[$1]//[\[\]]/}" "$2")
+    [[ -n $rk && -n $rp ]] && ((rp >= rk))
 }

@@ -26,11 +26,11 @@ pause() {   # WHAT PID...
     note "-- paused $what"
     sleep "$PAUSE_S"
     for p in "$@"; do kill -CONT "$p"; done
-    note "-- resumed $what: $(acks "$t0") writes acknowledged meanwhile"
+    note "-- resumed $what: $(hist_acks "$t0") writes acknowledged meanwhile"
 }
 t_r0=$(_now_ms)
 pause "replica 0" "${REPL_PID[0]}"
-during_r0=$(acks "$t_r0" $((t_r0 + PAUSE_S * 1000)))
+during_r0=$(hist_acks "$t_r0" $((t_r0 + PAUSE_S * 1000)))
 load_wait_acks 10
 pause "the front end" "$FE_PID"
 load_wait_acks 10
@@ -41,6 +41,4 @@ load_wait_acks 10
 pause "replica 0 again" "${REPL_PID[0]}"
 load_stop
 assert_int_ge 1 "$during_r0" "writes acknowledged by the others while replica 0 was paused"
-assert_converged
-hist_finals
-hist_check
+hist_settle

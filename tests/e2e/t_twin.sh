@@ -15,15 +15,15 @@ load_start b 72000 -r "127.0.0.1:$PROG_BASE"
 load_wait_acks 10
 
 P0=$PROG_BASE
-port0=$(prog_port "$P0")
+port0=$(port_of "$P0")
 [[ -n $port0 ]] || fail "replica 0 has no tcp registration"
-fe_port=$(prog_port "$FE_PROG")
+fe_port=$(port_of "$FE_PROG")
 
 # twin ARGS...: a second ratingd --id 0 with the cluster's arguments and ARGS; sets RC OUT ERR.
 twin() { run timeout -k 2 $((30 * E2E_SCALE)) "$BIN/ratingd" --id 0 "${CLUSTER_ARGS[@]}" --movielens "$DATASET" --gossip-ms "$GOSSIP_MS" "$@"; }
 first_still_serves() {   # WHAT
     alive "${REPL_PID[0]}" || fail "replica 0 died after $1"
-    assert_eq "$port0" "$(prog_port "$P0")" "replica 0's registered port after $1"
+    assert_eq "$port0" "$(port_of "$P0")" "replica 0's registered port after $1"
     assert_exit 0 cli_r 0 movie 1
     assert_contains "$OUT" "Toy Story" "replica 0 after $1"
 }
@@ -54,19 +54,17 @@ run timeout -k 2 $((30 * E2E_SCALE)) "$BIN/ratingfe" --prog "$FE_PROG" "${CLUSTE
 assert_eq 2 "$RC" "exit status of a second ratingfe"
 assert_contains "$ERR" "is already served at 127.0.0.1 port $fe_port: another ratingfe is running" "its message"
 alive "$FE_PID" || fail "the front end died after a twin"
-assert_eq "$fe_port" "$(prog_port "$FE_PROG")" "the front end's registered port"
+assert_eq "$fe_port" "$(port_of "$FE_PROG")" "the front end's registered port"
 assert_exit 0 cli movie 1
 
 # 5. A replica killed with -9 leaves its registration; the next one replaces it (nobody answers).
 kill9_replica 0
 is_registered "$P0" || fail "premise: replica 0's registration stays after kill -9"
 start_replica 0
-assert_ne "$port0" "$(prog_port "$P0")" "replica 0's port after its restart"
+assert_ne "$port0" "$(port_of "$P0")" "replica 0's port after its restart"
 grep -q "replaced a registration of program $(printf '%#x' "$P0") that no server answers" "$T/replica-0.log" ||
     fail "replica 0 did not say it replaced the dead registration"
 
 load_wait_acks 10
 load_stop
-assert_converged
-hist_finals
-hist_check
+hist_settle
