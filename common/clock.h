@@ -1,12 +1,13 @@
 /*
  * clock.h -- time as the programs measure it: a monotonic clock in
  * milliseconds for timeouts and back-offs (it does not jump when the wall
- * clock is set), a deadline for pthread_cond_timedwait (which waits on the
- * wall clock), and the one back-off rule of the project.
+ * clock is set), condition variables and deadlines that wait on it too,
+ * and the one back-off rule of the project.
  */
 #ifndef RATINGD_CLOCK_H
 #define RATINGD_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -16,8 +17,12 @@ uint64_t clock_mono_ms(void);
  * update stamps are made from (rating.x); it may jump. */
 uint64_t clock_wall_ms(void);
 
-/* The CLOCK_REALTIME moment ms milliseconds from now, as
- * pthread_cond_timedwait takes it. */
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC: a wall
+ * clock set back an hour does not make a wait last an hour (0 or an
+ * errno).  clock_deadline_ms gives the deadlines for it. */
+int clock_cond_init(pthread_cond_t *cv);
+/* The CLOCK_MONOTONIC moment ms milliseconds from now, as
+ * pthread_cond_timedwait takes it for a clock_cond_init condition. */
 struct timespec clock_deadline_ms(int64_t ms);
 
 /* The longest back-off of a peer or replica that keeps failing: it is

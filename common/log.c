@@ -1,6 +1,9 @@
 /* log.c -- log lines on stderr or to syslog. */
 #include "log.h"
 
+#include "clock.h"
+
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,4 +69,32 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     /* One fprintf per line so lines of concurrent threads do not mix. */
     fprintf(stderr, "%s.%03ld %s %s: %s\n", when, (long)(tv.tv_usec / 1000), level_names[lvl],
             log_prog, line);
+}
+
+void log_limited(log_limit_t *l, int period_ms, enum log_level lvl, const char *fmt, ...)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    uint64_t now = clock_mono_ms(), held = 0;
+    pthread_mutex_lock(&mu);
+    bool emit = now >= l->next_ms;
+    if (emit) {
+        held = l->held;
+        l->held = 0;
+        l->next_ms = now + (uint64_t)period_ms;
+    } else {
+        l->held++;
+    }
+    pthread_mutex_unlock(&mu);
+    if (!emit || lvl < log_min)
+        return;
+    char line[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (held)
+        log_msg(lvl, "%s (and %llu more like it in the last %d s)", line,
+                (unsigned long long)held, period_ms / 1000);
+    else
+        log_msg(lvl, "%s", line);
 }

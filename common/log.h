@@ -7,6 +7,7 @@
 #define RATINGD_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 
@@ -19,6 +20,16 @@ int log_level_parse(const char *s, enum log_level *out);
 int log_dest_parse(const char *s, bool *syslog);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A message that can repeat many times a second (a full disk refuses every
+ * update): logged at most once per period_ms, the next line saying how
+ * many were held back meanwhile.  One log_limit_t per call site, zeroed. */
+typedef struct log_limit {
+    uint64_t next_ms;
+    uint64_t held;
+} log_limit_t;
+void log_limited(log_limit_t *l, int period_ms, enum log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

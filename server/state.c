@@ -101,7 +101,9 @@ int state_finish(state_t *s, int rc)
         set_committed(s);
         return 0;
     }
-    log_error("storage failure, rolling back: %s", store_errmsg(s->store));
+    static log_limit_t limit; /* a full disk fails every step: one line per 10 s */
+    log_limited(&limit, 10000, LOG_LVL_ERROR, "storage failure, rolling back: %s",
+                store_errmsg(s->store));
     store_rollback(s->store);
     if (state_load(s) < 0)
         log_error("cannot reload state after rollback: %s", store_errmsg(s->store));
