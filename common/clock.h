@@ -17,12 +17,12 @@ uint64_t clock_mono_ms(void);
  * update stamps are made from (rating.x); it may jump. */
 uint64_t clock_wall_ms(void);
 
-/* A condition variable whose timed waits run on CLOCK_MONOTONIC: a wall
- * clock set back an hour does not make a wait last an hour (0 or an
- * errno).  clock_deadline_ms gives the deadlines for it. */
-int clock_cond_init(pthread_cond_t *cv);
-/* The CLOCK_MONOTONIC moment ms milliseconds from now, as
- * pthread_cond_timedwait takes it for a clock_cond_init condition. */
+/* Wait on cv (mu locked) until signalled or deadline, a CLOCK_MONOTONIC
+ * moment from clock_deadline_ms: a wall clock set back an hour does not
+ * make the wait last an hour, as pthread_cond_timedwait's would.
+ * 0, or ETIMEDOUT (or another errno). */
+int clock_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, const struct timespec *deadline);
+/* The CLOCK_MONOTONIC moment ms milliseconds from now. */
 struct timespec clock_deadline_ms(int64_t ms);
 
 /* The longest back-off of a peer or replica that keeps failing: it is

@@ -58,16 +58,8 @@ static struct {
     int nconns;
 } srv = {.listen_fd = -1,
          .serial = PTHREAD_MUTEX_INITIALIZER,
-         .mu = PTHREAD_MUTEX_INITIALIZER};
-
-/* srv.idle waits on the monotonic clock (clock.h); initialised before the
- * first connection, so before anything signals it. */
-static pthread_once_t idle_once = PTHREAD_ONCE_INIT;
-static void idle_init(void)
-{
-    if (clock_cond_init(&srv.idle) != 0)
-        abort();
-}
+         .mu = PTHREAD_MUTEX_INITIALIZER,
+         .idle = PTHREAD_COND_INITIALIZER};
 
 /* ---- listening and rpcbind ---------------------------------------- */
 
@@ -471,7 +463,6 @@ static void *connection_main(void *arg)
 
 static void start_connection(int fd)
 {
-    pthread_once(&idle_once, idle_init);
     pthread_mutex_lock(&srv.mu);
     bool full = srv.nconns >= RPC_MAX_CONNS;
     if (!full)
@@ -501,11 +492,10 @@ static void start_connection(int fd)
 /* Wait for connection threads to finish their calls, at most 5 s. */
 static void drain_connections(void)
 {
-    pthread_once(&idle_once, idle_init);
     struct timespec until = clock_deadline_ms(5000);
     pthread_mutex_lock(&srv.mu);
     while (srv.nconns > 0)
-        if (pthread_cond_timedwait(&srv.idle, &srv.mu, &until) != 0)
+        if (clock_cond_wait(&srv.idle, &srv.mu, &until) != 0)
             break;
     pthread_mutex_unlock(&srv.mu);
 }

@@ -33,16 +33,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, kicked;
-} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-/* g.cv waits on the monotonic clock (clock.h): initialised once, before
- * whichever of peers_start, peers_kick, peers_stop comes first. */
-static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
-static void cv_init(void)
-{
-    if (clock_cond_init(&g.cv) != 0)
-        abort();
-}
+} g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void peer_failed(uint32_t k, const char *why)
 {
@@ -229,7 +220,7 @@ static void *gossip_main(void *arg)
             wait = RECOVERY_POLL_MS;
         struct timespec until = clock_deadline_ms(wait);
         while (!g.stop && !g.kicked && wait > 0)
-            if (pthread_cond_timedwait(&g.cv, &g.mu, &until) == ETIMEDOUT)
+            if (clock_cond_wait(&g.cv, &g.mu, &until) == ETIMEDOUT)
                 break;
         bool kicked = g.kicked;
         g.kicked = false;
@@ -248,7 +239,6 @@ static void *gossip_main(void *arg)
 
 int peers_start(state_t *s, const struct peers_config *cfg)
 {
-    pthread_once(&cv_once, cv_init);
     g.state = s;
     g.cfg = *cfg;
     g.stop = false;
@@ -259,7 +249,6 @@ int peers_start(state_t *s, const struct peers_config *cfg)
 
 void peers_kick(void)
 {
-    pthread_once(&cv_once, cv_init);
     pthread_mutex_lock(&g.mu);
     g.kicked = true;
     pthread_cond_signal(&g.cv);
@@ -268,7 +257,6 @@ void peers_kick(void)
 
 void peers_stop(void)
 {
-    pthread_once(&cv_once, cv_init);
     if (g.cfg.cluster == NULL || g.cfg.cluster->n <= 1)
         return;
     pthread_mutex_lock(&g.mu);
