@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "digest.h"
 #include "log.h"
 #include "merkle.h"
@@ -162,8 +162,8 @@ static uint64_t xmovie_hash(const rt_repair_movie *m)
     return movie_row_hash(m->movie, m->title, m->genres, m->alias_of);
 }
 
-/* Merge rows a peer sent, the movies first (a rating waits for its
- * movie: store_repair_merge_rating).  Returns the rows taken, or -1. */
+/* Merge rows a peer sent, the movies first (so that a movie's counts take
+ * its ratings).  Returns the rows taken, or -1. */
 static int64_t merge_rows(store_t *db, const rt_repair_rows *in)
 {
     int64_t taken = 0;
@@ -892,13 +892,6 @@ static int walk(struct round *r)
     return rc;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 enum repair_outcome repair_round(state_t *s, uint32_t k, repair_call_fn call, void *ctx,
                                  struct repair_stats *stats)
 {
@@ -907,7 +900,7 @@ enum repair_outcome repair_round(state_t *s, uint32_t k, repair_call_fn call, vo
         stats = &none;
     memset(stats, 0, sizeof *stats);
     struct round r = {s, k, call, ctx, {0}, stats};
-    uint64_t t0 = mono_ms(), mine = 0;
+    uint64_t t0 = clock_mono_ms(), mine = 0;
     if (state_repair_at(s, NULL, false, read_root, &mine, &r.at) < 0)
         return REPAIR_FAILED;
     rt_repair_ask ask = {.step = REPAIR_ROOT};
@@ -917,7 +910,7 @@ enum repair_outcome repair_round(state_t *s, uint32_t k, repair_call_fn call, vo
     xdr_free(X(xdr_rt_repair_res), (char *)&res);
     enum repair_outcome out = rc <= 0 ? outcome_of(rc) : theirs == mine ? REPAIR_EQUAL
                                                                           : outcome_of(walk(&r));
-    stats->ms = mono_ms() - t0;
+    stats->ms = clock_mono_ms() - t0;
     return out;
 }
 

@@ -24,8 +24,9 @@
  * together, so the view, any committed state, is consistent.
  *
  * Rows are installed as they are, not applied: no last-writer-wins
- * comparison and no counting.  The counters and digest come last, from
- * the header (store_finish_snapshot), and the store is then no longer new.
+ * comparison and no counting.  The counters come last, from the header,
+ * and the digest tree from the installed rows (store_finish_snapshot); the
+ * store is then no longer new.
  *
  * Below, each kind of row has its reading and its installing side by side.
  */
@@ -109,7 +110,8 @@ int store_clear_state(store_t *s)
 int store_finish_snapshot(store_t *s, const store_counts_t *counts)
 {
     s->counts = *counts;
-    if (meta_put_u64(s, "imported", 1) < 0)
+    /* the digest tree from the rows as installed (its root: the digest) */
+    if (store_repair_rebuild(s) < 0 || meta_put_u64(s, "imported", 1) < 0)
         return -1;
     s->is_new = false;
     return 0;
