@@ -22,7 +22,8 @@
  * meta 'digests' = 1 says the table matches the rows.  Without it (a
  * database made before this table; or rows changed by hand, after which
  * the operator deletes the key: docs/operations.md) the table and tree are
- * recomputed from the rows when the store is opened.  The tree above the
+ * recomputed from the rows when the store is opened, and so is everything
+ * else derived from them (movies' counts, the store's counters).  The tree above the
  * owners is rebuilt from the table at every open (one row per owner, not
  * per rating).
  *
@@ -31,7 +32,8 @@
  *           (store_rating_write), which keeps the movie's counts (repair
  *           sends the movies first, so that a movie one side lacked is
  *           there before its ratings);
- *   movie   one we lack is created (or its alias recorded); an alias wins
+ *   movie   one we lack is created (or its alias recorded), with the counts
+ *           of the ratings we have of it (at commit); an alias wins
  *           over the movie itself (aliases are never undone: store_value.c
  *           makes them and moves the ratings over, and so do we, once the
  *           movie it names is here); of two aliases, the one naming the
@@ -48,7 +50,7 @@
 
 enum repair_stmt {
     R_OWNER_GET, R_OWNER_PUT, R_OWNER_DEL, R_OWNERS, R_ALL,
-    R_USER_ROWS, R_MOVIE_ROWS, R_MOVIE_TEXT, R_MOVIE_TARGET,
+    R_USER_ROWS, R_MOVIE_ROWS, R_MOVIE_TEXT, R_MOVIE_TARGET, R_RECOUNT, R_MOVIE_COUNTS,
     R_COUNT
 };
 
@@ -65,6 +67,9 @@ static const char *const repair_sql[R_COUNT] = {
     [R_MOVIE_ROWS] = "SELECT " MOVIE_COLUMNS " FROM movies",
     [R_MOVIE_TEXT] = "UPDATE movies SET title = ?2, genres = ?3 WHERE movie = ?1",
     [R_MOVIE_TARGET] = "UPDATE movies SET alias_of = ?2 WHERE movie = ?1",
+    [R_RECOUNT] = "SELECT movie, COUNT(*), SUM(halves) FROM ratings WHERE halves > 0 "
+                  "GROUP BY movie",
+    [R_MOVIE_COUNTS] = "UPDATE movies SET nratings = ?2, sum_halves = ?3 WHERE movie = ?1",
 };
 
 static const char repair_schema[] =
@@ -75,6 +80,8 @@ struct store_repair {
     merkle_t tree;
     merkle_delta_t delta;  /* this transaction's changes per owner */
     bool rebuilt;          /* this transaction recomputed the table */
+    uint32_t *made;        /* movies this transaction's merges created */
+    size_t nmade, capmade;
     sqlite3_stmt *st[R_COUNT];
 };
 
@@ -169,12 +176,45 @@ static int flush_owner(void *arg, const merkle_change_t *c)
     return step_done(s, st, "write an owner's digest");
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A movie that a merge created (it was lost here, with or without its
+ * ratings) gets its counts from the ratings this store has: one pass over
+ * the ratings for all the transaction made (there is no index by movie;
+ * this happens only where a movie was lost). */
+static int recount_made(store_t *s)
+{
+    struct store_repair *r = s->repair;
+    qsort(r->made, r->nmade, sizeof *r->made, cmp_u32);
+    sqlite3_stmt *st = rstmt(s, R_RECOUNT);
+    int rc, out = 0;
+    while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint32_t movie = (uint32_t)sqlite3_column_int64(st, 0);
+        if (!bsearch(&movie, r->made, r->nmade, sizeof movie, cmp_u32))
+            continue;
+        sqlite3_stmt *up = rstmt(s, R_MOVIE_COUNTS);
+        sqlite3_bind_int64(up, 1, movie);
+        sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 1));
+        sqlite3_bind_int64(up, 3, sqlite3_column_int64(st, 2));
+        out = step_done(s, up, "count a repaired movie's ratings");
+    }
+    if (out == 0 && rc != SQLITE_DONE)
+        out = fail(s, "count a repaired movie's ratings");
+    sqlite3_reset(st);
+    r->nmade = 0;
+    return out;
+}
+
 int store_repair_flush(store_t *s)
 {
     struct store_repair *r = s->repair;
     if (!r)
         return 0;
-    if (merkle_delta_each(&r->delta, flush_owner, s) != 0)
+    if ((r->nmade && recount_made(s) < 0) || merkle_delta_each(&r->delta, flush_owner, s) != 0)
         return -1;
     merkle_delta_clear(&r->delta);
     r->rebuilt = false;
@@ -210,6 +250,7 @@ int store_repair_rollback(store_t *s)
         merkle_delta_undo(&r->delta, &r->tree);
     merkle_delta_clear(&r->delta);
     r->rebuilt = false;
+    r->nmade = 0;
     s->counts.digest = merkle_root(&r->tree);
     return rc;
 }
@@ -282,6 +323,32 @@ static int rebuild_movies(store_t *s)
     return put_owner(s, MERKLE_MOVIES, rows, digest);
 }
 
+/* What else follows from the rows and may be as stale as the digests: a
+ * movie's count and sum of ratings, the store's counts of live ratings
+ * and of movies. */
+static int recount_all(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (store_exec(s, "UPDATE movies SET nratings = 0, sum_halves = 0 WHERE nratings <> 0 "
+                      "OR sum_halves <> 0") < 0 ||
+        store_exec(s, "UPDATE movies SET (nratings, sum_halves) = (SELECT c, t FROM "
+                      "(SELECT movie AS m, COUNT(*) AS c, SUM(halves) AS t FROM ratings "
+                      "WHERE halves > 0 GROUP BY movie) WHERE m = movies.movie) WHERE movie IN "
+                      "(SELECT movie FROM ratings WHERE halves > 0)") < 0)
+        return -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT COUNT(*) FROM ratings WHERE halves > 0), "
+                                  "(SELECT COUNT(*) FROM movies WHERE alias_of = 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "count the rows");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        s->counts.nratings = col_u64(st, 0);
+        s->counts.nmovies = (uint32_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(s, "count the rows");
+}
+
 int store_repair_rebuild(store_t *s)
 {
     struct store_repair *r = s->repair;
@@ -289,10 +356,14 @@ int store_repair_rebuild(store_t *s)
     merkle_delta_clear(&r->delta);
     r->rebuilt = true;
     if (store_exec(s, "DELETE FROM digests") < 0 || rebuild_ratings(s) < 0 ||
-        rebuild_movies(s) < 0 || meta_put_u64(s, "digests", 1) < 0)
+        rebuild_movies(s) < 0 || recount_all(s) < 0 || meta_put_u64(s, "digests", 1) < 0)
         return -1;
     s->counts.digest = merkle_root(&r->tree);
-    return meta_put_u64(s, "digest", s->counts.digest);
+    return meta_put_u64(s, "digest", s->counts.digest) < 0 ||
+                   meta_put_u64(s, "nratings", s->counts.nratings) < 0 ||
+                   meta_put_u64(s, "nmovies", s->counts.nmovies) < 0
+               ? -1
+               : 0;
 }
 
 /* ---- open and close ---------------------------------------------------------- */
@@ -344,6 +415,7 @@ void store_repair_close(store_t *s)
     for (int i = 0; i < R_COUNT; i++)
         sqlite3_finalize(s->repair->st[i]);
     merkle_delta_free(&s->repair->delta);
+    free(s->repair->made);
     free(s->repair);
     s->repair = NULL;
 }
@@ -528,6 +600,26 @@ static int follow_alias(store_t *s, uint32_t movie, uint32_t to)
     return store_movie_merge(s, movie, to) < 0 ? -1 : 1;
 }
 
+/* A movie we lack: its counts are made at commit (recount_made). */
+static int create(store_t *s, const movie_info_t *m)
+{
+    struct store_repair *r = s->repair;
+    if (r->nmade == r->capmade) {
+        size_t cap = r->capmade ? r->capmade * 2 : 64;
+        uint32_t *v = realloc(r->made, cap * sizeof *v);
+        if (!v) {
+            snprintf(s->err, sizeof s->err, "out of memory");
+            return -1;
+        }
+        r->made = v;
+        r->capmade = cap;
+    }
+    int rc = store_movie_create(s, m->movie, m->title, m->genres);
+    if (rc == 1)
+        r->made[r->nmade++] = m->movie;
+    return rc;
+}
+
 int store_repair_merge_movie(store_t *s, const movie_info_t *m)
 {
     movie_info_t mine;
@@ -535,8 +627,7 @@ int store_repair_merge_movie(store_t *s, const movie_info_t *m)
     if (have < 0)
         return -1;
     if (!have)
-        return m->alias_of ? store_movie_alias(s, m->movie, m->alias_of)
-                           : store_movie_create(s, m->movie, m->title, m->genres);
+        return m->alias_of ? store_movie_alias(s, m->movie, m->alias_of) : create(s, m);
     if (!mine.alias_of && !m->alias_of) {
         int c = strcmp(m->title, mine.title);
         if (c == 0)
