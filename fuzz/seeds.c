@@ -143,6 +143,8 @@ static rt_snap_args snap(rt_snap_part part)
 static u_int nodes[2] = {0, 5}, buckets[3] = {17, 900, 4000};
 static rt_repair_split splits[2] = {{6, 4}, {0, 8}};
 static rt_repair_part parts[2] = {{6, 4, 1}, {0, 1, 0}};
+static rt_repair_key keys[2] = {{0, 1, 0x1234ULL}, {0, 5, 0x5678ULL}};
+static rt_key wanted[1] = {{6, 2}};
 static rt_snap_rating repair_rating = {6, 2, 8, 845553522000ULL, {0, 0}};
 static rt_repair_movie repair_movie = {1000000032, ftitle, genres, 0};
 
@@ -158,9 +160,11 @@ static rt_repair_args repair(rt_repair_step step)
         q->rt_repair_ask_u.splits.splits_len = 2;
         q->rt_repair_ask_u.splits.splits_val = splits;
         break;
-    case REPAIR_ROWS:
-        q->rt_repair_ask_u.rows = (rt_repair_rows){{2, parts}, {1, &repair_rating},
-                                                   {1, &repair_movie}, FALSE};
+    case REPAIR_KEYS:
+        q->rt_repair_ask_u.keys = (rt_repair_keys){{2, parts}, {2, keys}};
+        break;
+    case REPAIR_PUSH:
+        q->rt_repair_ask_u.rows = (rt_repair_rows){{1, &repair_rating}, {1, &repair_movie}};
         break;
     }
     return a;
@@ -251,9 +255,9 @@ static void xdr_seeds(void)
     snr.rows.rt_snap_rows_u.log.log_val = rec;
     xdr_seed("snap_res_log", T_SNR, X(xdr_rt_snap_res), &snr);
 
-    static const char *const steps[] = {"root", "nodes", "users", "parts", "rows"};
+    static const char *const steps[] = {"root", "nodes", "users", "parts", "keys", "push"};
     char name[64];
-    for (int i = REPAIR_ROOT; i <= REPAIR_ROWS; i++) {
+    for (int i = REPAIR_ROOT; i <= REPAIR_PUSH; i++) {
         rt_repair_args ra = repair((rt_repair_step)i);
         snprintf(name, sizeof name, "repair_args_%s", steps[i]);
         xdr_seed(name, T_RA, X(xdr_rt_repair_args), &ra);
@@ -270,10 +274,13 @@ static void xdr_seeds(void)
     rr.answer.step = REPAIR_USERS;
     rr.answer.rt_repair_answer_u.users = (rt_repair_users){{2, users}, TRUE};
     xdr_seed("repair_res_users", T_RR, X(xdr_rt_repair_res), &rr);
-    rr.answer.step = REPAIR_ROWS;
-    rr.answer.rt_repair_answer_u.rows = (rt_repair_rows){{0, NULL}, {1, &repair_rating},
-                                                         {1, &repair_movie}, FALSE};
-    xdr_seed("repair_res_rows", T_RR, X(xdr_rt_repair_res), &rr);
+    rr.answer.step = REPAIR_KEYS;
+    rr.answer.rt_repair_answer_u.diff =
+        (rt_repair_diff){{{1, &repair_rating}, {1, &repair_movie}}, {1, wanted}, TRUE};
+    xdr_seed("repair_res_keys", T_RR, X(xdr_rt_repair_res), &rr);
+    rr.answer.step = REPAIR_PUSH;
+    rr.answer.rt_repair_answer_u.taken = 2;
+    xdr_seed("repair_res_push", T_RR, X(xdr_rt_repair_res), &rr);
     rt_repair_res not_ready = {RT_NOT_READY, {3, ts3}, {.step = REPAIR_PARTS}, {0, NULL}};
     xdr_seed("repair_res_not_ready", T_RR, X(xdr_rt_repair_res), &not_ready);
 }
@@ -388,11 +395,13 @@ static void request_seeds(void)
     both("snapshot_guess", r7, N(r7));
     rt_repair_args rroot = repair(REPAIR_ROOT), rnodes = repair(REPAIR_NODES),
                    rusers = repair(REPAIR_USERS), rparts = repair(REPAIR_PARTS),
-                   rrows = repair(REPAIR_ROWS), rself = repair(REPAIR_ROOT);
+                   rkeys = repair(REPAIR_KEYS), rpush = repair(REPAIR_PUSH),
+                   rself = repair(REPAIR_ROOT);
     rself.from = FIXTURE_ID;
     struct req r8[] = {{RP_REPAIR, false, RA, &rroot}, {RP_REPAIR, false, RA, &rnodes},
                        {RP_REPAIR, false, RA, &rusers}, {RP_REPAIR, false, RA, &rparts},
-                       {RP_REPAIR, false, RA, &rrows}, {RP_REPAIR, false, RA, &rroot},
+                       {RP_REPAIR, false, RA, &rkeys}, {RP_REPAIR, false, RA, &rpush},
+                       {RP_REPAIR, false, RA, &rroot},
                        {RP_REPAIR, false, RA, &rself}};
     both("repair", r8, N(r8));
 

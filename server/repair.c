@@ -1,6 +1,8 @@
-/* repair.c -- anti-entropy repair: the caller's walk down the digest tree
- * and the callee's answers (repair.h). */
-#include "repair.h"
+/* repair.c -- anti-entropy repair, the caller's half: one round with a
+ * peer down the digest tree (repair.h), and the round over RPC.  The
+ * callee's half is repair_serve.c; the messages' checks and rows,
+ * repair_msg.c. */
+#include "repair_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,14 +10,10 @@
 
 #include "auth.h"
 #include "clock.h"
-#include "digest.h"
 #include "log.h"
-#include "merkle.h"
 #include "record.h"
 
-#define X(f) ((xdrproc_t)(f))
-
-/* ==== what a message may hold ============================================ */
+#define X(f) REPAIR_XDR(f)
 
 static bool has_u32(const uint32_t *v, size_t n, uint32_t x)
 {
@@ -31,401 +29,6 @@ static bool has_u32(const uint32_t *v, size_t n, uint32_t x)
     }
     return false;
 }
-
-/* A part of one owner's rows. */
-static bool part_ok(const rt_repair_part *p)
-{
-    return merkle_nparts_ok(p->nparts) && p->part < p->nparts;
-}
-
-/* The part of `list` that the row (owner, movie) falls in, or NULL. */
-static const rt_repair_part *part_of(const rt_repair_part *list, u_int n, uint32_t owner,
-                                     uint32_t movie)
-{
-    for (u_int i = 0; i < n; i++)
-        if (list[i].user == owner && merkle_part(movie, list[i].nparts) == list[i].part)
-            return &list[i];
-    return NULL;
-}
-
-/* Parts are valid, and one owner is split one way only (so that the rows
- * of an owner can be walked once for all its parts). */
-static bool parts_ok(const rt_repair_part *p, u_int n)
-{
-    for (u_int i = 0; i < n; i++) {
-        if (!part_ok(&p[i]))
-            return false;
-        for (u_int j = 0; j < i; j++)
-            if (p[j].user == p[i].user && p[j].nparts != p[i].nparts)
-                return false;
-    }
-    return true;
-}
-
-static bool rating_ok(const rt_snap_rating *r)
-{
-    return r->user > 0 && r->movie > 0 && r->halves <= RT_HALVES_MAX;
-}
-
-/* An alias names a lower id, and only created movies are aliases
- * (store.c: add_movie). */
-static bool movie_ok(const rt_repair_movie *m)
-{
-    if (m->movie == 0 || !m->title || !m->genres)
-        return false;
-    if (m->alias_of)
-        return m->movie >= RT_NEW_MOVIE_BASE && m->alias_of < m->movie;
-    return m->title[0] != '\0';
-}
-
-/* Every row is well formed and in one of the parts. */
-static bool rows_ok(const rt_repair_part *parts, u_int nparts, const rt_snap_rating *r, u_int nr,
-                    const rt_repair_movie *m, u_int nm)
-{
-    for (u_int i = 0; i < nr; i++)
-        if (!rating_ok(&r[i]) || !part_of(parts, nparts, r[i].user, r[i].movie))
-            return false;
-    for (u_int i = 0; i < nm; i++)
-        if (!movie_ok(&m[i]) || !part_of(parts, nparts, MERKLE_MOVIES, m[i].movie))
-            return false;
-    return true;
-}
-
-static bool ask_ok(const rt_repair_ask *q)
-{
-    switch (q->step) {
-    case REPAIR_ROOT:
-        return true;
-    case REPAIR_NODES: {
-        const rt_repair_nodes *n = &q->rt_repair_ask_u.nodes;
-        if (n->level >= MERKLE_LEVELS ||
-            n->nodes.nodes_len * MERKLE_FANOUT > RT_MAX_REPAIR_DIGESTS)
-            return false;
-        for (u_int i = 0; i < n->nodes.nodes_len; i++)
-            if (n->nodes.nodes_val[i] >= merkle_level_size(n->level))
-                return false;
-        return true;
-    }
-    case REPAIR_USERS: {
-        const rt_repair_users_ask *u = &q->rt_repair_ask_u.users;
-        for (u_int i = 0; i < u->buckets.buckets_len; i++)
-            if (u->buckets.buckets_val[i] >= MERKLE_BUCKETS ||
-                (i > 0 && u->buckets.buckets_val[i] <= u->buckets.buckets_val[i - 1]))
-                return false;
-        return true;
-    }
-    case REPAIR_PARTS: {
-        uint64_t total = 0;
-        for (u_int i = 0; i < q->rt_repair_ask_u.splits.splits_len; i++) {
-            const rt_repair_split *sp = &q->rt_repair_ask_u.splits.splits_val[i];
-            if (!merkle_nparts_ok(sp->nparts))
-                return false;
-            total += sp->nparts;
-        }
-        return total <= RT_MAX_REPAIR_DIGESTS;
-    }
-    case REPAIR_ROWS: {
-        const rt_repair_rows *r = &q->rt_repair_ask_u.rows;
-        return parts_ok(r->parts.parts_val, r->parts.parts_len) &&
-               rows_ok(r->parts.parts_val, r->parts.parts_len, r->ratings.ratings_val,
-                       r->ratings.ratings_len, r->movies.movies_val, r->movies.movies_len);
-    }
-    }
-    return false;
-}
-
-/* ==== rows in and out ==================================================== */
-
-static snap_rating_t rating_in(const rt_snap_rating *r)
-{
-    snap_rating_t s = {r->user, r->movie, r->halves, r->stamp, {r->uid.origin, r->uid.seq}};
-    return s;
-}
-
-static void movie_in(const rt_repair_movie *m, movie_info_t *out)
-{
-    memset(out, 0, sizeof *out);
-    out->movie = m->movie;
-    out->alias_of = m->alias_of;
-    snprintf(out->title, sizeof out->title, "%s", m->title);
-    snprintf(out->genres, sizeof out->genres, "%s", m->genres);
-}
-
-static uint64_t xrating_hash(const rt_snap_rating *r)
-{
-    upd_id_t uid = {r->uid.origin, r->uid.seq};
-    return rating_row_hash(r->user, r->movie, r->halves, r->stamp, &uid);
-}
-
-static uint64_t xmovie_hash(const rt_repair_movie *m)
-{
-    return movie_row_hash(m->movie, m->title, m->genres, m->alias_of);
-}
-
-/* Merge rows a peer sent, the movies first (so that a movie's counts take
- * its ratings).  Returns the rows taken, or -1. */
-static int64_t merge_rows(store_t *db, const rt_repair_rows *in)
-{
-    int64_t taken = 0;
-    for (u_int i = 0; i < in->movies.movies_len; i++) {
-        movie_info_t m;
-        movie_in(&in->movies.movies_val[i], &m);
-        int rc = store_repair_merge_movie(db, &m);
-        if (rc < 0)
-            return -1;
-        taken += rc;
-    }
-    for (u_int i = 0; i < in->ratings.ratings_len; i++) {
-        snap_rating_t r = rating_in(&in->ratings.ratings_val[i]);
-        int rc = store_repair_merge_rating(db, &r);
-        if (rc < 0)
-            return -1;
-        taken += rc;
-    }
-    return taken;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Rows of parts into an rt_repair_rows, leaving out those whose hash is
- * in `skip` (sorted): the rows the other side has already. */
-struct collect {
-    rt_repair_rows *out;
-    const uint64_t *skip;
-    size_t nskip;
-    char err; /* out of memory */
-};
-
-static bool skipped(const struct collect *c, uint64_t h)
-{
-    return c->nskip && bsearch(&h, c->skip, c->nskip, sizeof h, cmp_u64);
-}
-
-static int collect_rating(void *arg, const snap_rating_t *r)
-{
-    struct collect *c = arg;
-    upd_id_t uid = r->uid;
-    if (skipped(c, rating_row_hash(r->user, r->movie, r->halves, r->stamp, &uid)))
-        return 0;
-    if (c->out->ratings.ratings_len == RT_MAX_REPAIR_ROWS) {
-        c->out->more = TRUE; /* a later round finds the rest */
-        return 0;
-    }
-    rt_snap_rating *x = &c->out->ratings.ratings_val[c->out->ratings.ratings_len++];
-    *x = (rt_snap_rating){r->user, r->movie, r->halves, r->stamp, {r->uid.origin, r->uid.seq}};
-    return 0;
-}
-
-static int collect_movie(void *arg, const movie_info_t *m)
-{
-    struct collect *c = arg;
-    if (skipped(c, movie_row_hash(m->movie, m->title, m->genres, m->alias_of)))
-        return 0;
-    if (c->out->movies.movies_len == RT_MAX_REPAIR_ROWS) {
-        c->out->more = TRUE;
-        return 0;
-    }
-    char *title = strdup(m->title), *genres = strdup(m->genres);
-    if (!title || !genres) {
-        free(title);
-        free(genres);
-        c->err = 1;
-        return -1;
-    }
-    c->out->movies.movies_val[c->out->movies.movies_len++] =
-        (rt_repair_movie){m->movie, title, genres, m->alias_of};
-    return 0;
-}
-
-static int rows_alloc(rt_repair_rows *out)
-{
-    out->ratings.ratings_val = calloc(RT_MAX_REPAIR_ROWS, sizeof(rt_snap_rating));
-    out->movies.movies_val = calloc(RT_MAX_REPAIR_ROWS, sizeof(rt_repair_movie));
-    return out->ratings.ratings_val && out->movies.movies_val ? 0 : -1;
-}
-
-static int cmp_part(const void *a, const void *b)
-{
-    const rt_repair_part *x = a, *y = b;
-    if (x->user != y->user)
-        return x->user < y->user ? -1 : 1;
-    return (x->part > y->part) - (x->part < y->part);
-}
-
-/* The rows of the parts (valid: parts_ok), owner by owner, into c. */
-static int collect_parts(store_t *db, const rt_repair_part *parts, u_int n, struct collect *c)
-{
-    rt_repair_part *p = malloc((n ? n : 1) * sizeof *p);
-    uint8_t bits[MERKLE_MAX_PARTS / 8];
-    if (!p)
-        return -1;
-    memcpy(p, parts, n * sizeof *p);
-    qsort(p, n, sizeof *p, cmp_part);
-    store_repair_sink_t sink = {collect_rating, collect_movie, c};
-    int rc = 0;
-    for (u_int i = 0; i < n && rc == 0;) {
-        u_int j = i;
-        memset(bits, 0, sizeof bits);
-        for (; j < n && p[j].user == p[i].user; j++)
-            bits[p[j].part / 8] |= (uint8_t)(1u << (p[j].part % 8));
-        rc = store_repair_rows(db, p[i].user, p[i].nparts, bits, &sink);
-        i = j;
-    }
-    free(p);
-    return rc;
-}
-
-/* ==== the callee ========================================================= */
-
-struct serve {
-    const rt_repair_ask *q;
-    rt_repair_answer *ans;
-    int64_t taken;
-};
-
-static int serve_nodes(store_t *db, const rt_repair_nodes *n, rt_repair_answer *ans)
-{
-    u_int len = n->nodes.nodes_len * MERKLE_FANOUT;
-    uint64_t *d = calloc(len ? len : 1, sizeof *d);
-    ans->rt_repair_answer_u.digests.digests_val = (u_quad_t *)d;
-    if (!d)
-        return -1;
-    ans->rt_repair_answer_u.digests.digests_len = len;
-    for (u_int i = 0; i < n->nodes.nodes_len; i++)
-        if (merkle_children(store_repair_tree(db), n->level, n->nodes.nodes_val[i],
-                            d + (size_t)i * MERKLE_FANOUT) < 0)
-            return -1;
-    return 0;
-}
-
-static int serve_users(store_t *db, const rt_repair_users_ask *u, rt_repair_users *out)
-{
-    enum { MAX = RT_MAX_REPAIR_USERS };
-    merkle_owner_t *o = calloc(MAX + 1, sizeof *o);
-    out->users.users_val = calloc(MAX, sizeof *out->users.users_val);
-    if (!o || !out->users.users_val) {
-        free(o);
-        return -1;
-    }
-    size_t n = 0;
-    for (u_int i = 0; i < u->buckets.buckets_len && n <= MAX; i++) {
-        uint32_t b = u->buckets.buckets_val[i];
-        if (b < u->from_bucket)
-            continue;
-        size_t got = 0;
-        if (store_repair_owners(db, b, b == u->from_bucket ? u->from_user : 0, o + n,
-                                MAX + 1 - n, &got) < 0) {
-            free(o);
-            return -1;
-        }
-        n += got;
-    }
-    out->more = n > MAX; /* one more than fits: there are more */
-    if (n > MAX)
-        n = MAX;
-    for (size_t i = 0; i < n; i++)
-        out->users.users_val[i] = (rt_repair_user){o[i].bucket, o[i].owner, o[i].rows, o[i].digest};
-    out->users.users_len = (u_int)n;
-    free(o);
-    return 0;
-}
-
-static int serve_parts(store_t *db, const rt_repair_split *sp, u_int n, rt_repair_answer *ans)
-{
-    u_int total = 0;
-    for (u_int i = 0; i < n; i++)
-        total += sp[i].nparts;
-    uint64_t *d = calloc(total ? total : 1, sizeof *d);
-    ans->rt_repair_answer_u.parts.parts_val = (u_quad_t *)d;
-    if (!d)
-        return -1;
-    ans->rt_repair_answer_u.parts.parts_len = total;
-    for (u_int i = 0, off = 0; i < n; off += sp[i].nparts, i++)
-        if (store_repair_parts(db, sp[i].user, sp[i].nparts, d + off) < 0)
-            return -1;
-    return 0;
-}
-
-/* Merge the caller's rows, then answer with ours in the same parts that
- * the caller did not send as they are now here. */
-static int serve_rows(store_t *db, const rt_repair_rows *in, rt_repair_rows *out, int64_t *taken)
-{
-    *taken = merge_rows(db, in);
-    if (*taken < 0 || rows_alloc(out) < 0)
-        return -1;
-    size_t nskip = in->ratings.ratings_len + in->movies.movies_len;
-    uint64_t *skip = malloc((nskip ? nskip : 1) * sizeof *skip);
-    if (!skip)
-        return -1;
-    for (u_int i = 0; i < in->ratings.ratings_len; i++)
-        skip[i] = xrating_hash(&in->ratings.ratings_val[i]);
-    for (u_int i = 0; i < in->movies.movies_len; i++)
-        skip[in->ratings.ratings_len + i] = xmovie_hash(&in->movies.movies_val[i]);
-    qsort(skip, nskip, sizeof *skip, cmp_u64);
-    struct collect c = {out, skip, nskip, 0};
-    int rc = collect_parts(db, in->parts.parts_val, in->parts.parts_len, &c);
-    free(skip);
-    return rc;
-}
-
-static int serve_fn(void *arg, store_t *db)
-{
-    struct serve *sv = arg;
-    rt_repair_answer *ans = sv->ans;
-    switch (sv->q->step) {
-    case REPAIR_ROOT:
-        ans->rt_repair_answer_u.root = merkle_root(store_repair_tree(db));
-        return 0;
-    case REPAIR_NODES:
-        return serve_nodes(db, &sv->q->rt_repair_ask_u.nodes, ans);
-    case REPAIR_USERS:
-        return serve_users(db, &sv->q->rt_repair_ask_u.users, &ans->rt_repair_answer_u.users);
-    case REPAIR_PARTS:
-        return serve_parts(db, sv->q->rt_repair_ask_u.splits.splits_val,
-                           sv->q->rt_repair_ask_u.splits.splits_len, ans);
-    case REPAIR_ROWS:
-        return serve_rows(db, &sv->q->rt_repair_ask_u.rows, &ans->rt_repair_answer_u.rows,
-                          &sv->taken);
-    }
-    return -1;
-}
-
-void repair_serve(state_t *s, const rt_repair_args *a, rt_repair_res *res)
-{
-    vts_t at, now;
-    vts_zero(&now, s->cfg.n);
-    res->answer.step = (uint32_t)a->ask.step <= REPAIR_ROWS ? a->ask.step : REPAIR_ROOT;
-    if (a->from >= s->cfg.n || a->from == s->cfg.id) {
-        res->status = RT_DENIED;
-        log_warn("refused REPAIR claiming to be from replica %u: not another replica of this "
-                 "cluster", a->from);
-    } else if (vts_from_xdr(&at, &a->value_ts) != RT_OK || at.n > s->cfg.n ||
-               !ask_ok(&a->ask)) {
-        res->status = RT_INVALID;
-        log_warn("refused a malformed REPAIR from replica %u", a->from);
-    } else {
-        struct serve sv = {&a->ask, &res->answer, 0};
-        int rc = state_repair_at(s, &at, a->ask.step == REPAIR_ROWS, serve_fn, &sv, &now);
-        res->status = rc > 0 ? RT_OK : rc == 0 ? RT_NOT_READY : RT_INTERNAL;
-        if (rc < 0)
-            log_error("repair for replica %u failed: %s", a->from, store_errmsg(s->store));
-        if (sv.taken > 0)
-            log_info("repair from replica %u: took %lld rows", a->from, (long long)sv.taken);
-    }
-    if (res->status != RT_OK) { /* nothing but the status and our timestamp */
-        rt_repair_step step = res->answer.step;
-        xdr_free(X(xdr_rt_repair_answer), (char *)&res->answer);
-        memset(&res->answer, 0, sizeof res->answer);
-        res->answer.step = step;
-    }
-    vts_to_xdr(&res->value_ts, &now);
-}
-
-/* ==== the caller ========================================================= */
 
 struct round {
     state_t *s;
@@ -680,20 +283,12 @@ static int parts_push(struct parts *ps, uint32_t owner, uint32_t nparts, uint32_
     return 0;
 }
 
-/* The rows of an answer are in the parts we asked about. */
-static bool rows_ok_parts(const struct part *parts, size_t n, const rt_repair_rows *a)
-{
-    rt_repair_part p[RT_MAX_REPAIR_ASK];
-    for (size_t i = 0; i < n; i++)
-        p[i] = parts[i].p;
-    return a->parts.parts_len == 0 &&
-           rows_ok(p, (u_int)n, a->ratings.ratings_val, a->ratings.ratings_len,
-                   a->movies.movies_val, a->movies.movies_len);
-}
-
 static int cmp_xpart(const void *a, const void *b)
 {
-    return cmp_part(&((const struct part *)a)->p, &((const struct part *)b)->p);
+    const rt_repair_part *x = &((const struct part *)a)->p, *y = &((const struct part *)b)->p;
+    if (x->user != y->user)
+        return x->user < y->user ? -1 : 1;
+    return (x->part > y->part) - (x->part < y->part);
 }
 
 struct parts_read {
@@ -776,17 +371,16 @@ static int parts_differing(struct round *r, const struct diffs *d, struct parts 
 
 /* ---- rows of the parts that differ ---- */
 
-struct rows_read {
+struct set_read {
     const rt_repair_part *parts;
     u_int n;
-    rt_repair_rows *out;
+    repair_set_t *set;
 };
 
-static int read_rows(void *arg, store_t *db)
+static int read_set(void *arg, store_t *db)
 {
-    struct rows_read *rr = arg;
-    struct collect c = {rr->out, NULL, 0, 0};
-    return collect_parts(db, rr->parts, rr->n, &c);
+    struct set_read *sr = arg;
+    return repair_set_read(db, sr->parts, sr->n, sr->set);
 }
 
 struct rows_merge {
@@ -797,56 +391,151 @@ struct rows_merge {
 static int merge_answer(void *arg, store_t *db)
 {
     struct rows_merge *m = arg;
-    m->taken = merge_rows(db, m->in);
+    m->taken = repair_rows_merge(db, m->in);
     return m->taken < 0 ? -1 : 0;
 }
 
-/* Send our rows of parts[n]; merge what the peer answers with. */
-static int rows_batch(struct round *r, const struct part *parts, size_t n)
+/* The keys of our rows of the parts, for KEYS. */
+static rt_repair_ask keys_ask(const rt_repair_part *parts, u_int n, const repair_set_t *mine)
 {
-    rt_repair_ask ask = {.step = REPAIR_ROWS};
-    rt_repair_rows *q = &ask.rt_repair_ask_u.rows;
-    rt_repair_part *p = malloc(n * sizeof *p);
-    int rc = p && rows_alloc(q) == 0 ? 1 : -1;
-    q->parts.parts_val = p;
-    for (size_t i = 0; rc > 0 && i < n; i++)
-        p[i] = parts[i].p;
-    q->parts.parts_len = p ? (u_int)n : 0;
-    struct rows_read rr = {p, (u_int)n, q};
-    if (rc > 0)
-        rc = local(r, false, read_rows, &rr);
-    if (rc <= 0) {
-        xdr_free(X(xdr_rt_repair_ask), (char *)&ask);
-        return rc;
+    rt_repair_ask ask = {.step = REPAIR_KEYS};
+    rt_repair_keys *k = &ask.rt_repair_ask_u.keys;
+    size_t nk = mine->n < RT_MAX_REPAIR_KEYS ? mine->n : RT_MAX_REPAIR_KEYS;
+    k->parts.parts_val = malloc(n * sizeof *parts);
+    k->keys.keys_val = malloc((nk ? nk : 1) * sizeof *k->keys.keys_val);
+    if (!k->parts.parts_val || !k->keys.keys_val)
+        return ask; /* empty: ask_keys sees it */
+    memcpy(k->parts.parts_val, parts, n * sizeof *parts);
+    k->parts.parts_len = n;
+    for (size_t i = 0; i < nk; i++) /* past the bound: the peer sends its rows of the rest */
+        k->keys.keys_val[i] = (rt_repair_key){mine->entries[i].user, mine->entries[i].movie,
+                                              mine->entries[i].hash};
+    k->keys.keys_len = (u_int)nk;
+    return ask;
+}
+
+/* Does the peer's answer hold a rating for the key that wins over ours? */
+static bool theirs_wins(const rt_repair_rows *theirs, const repair_set_t *mine,
+                        const repair_entry_t *e)
+{
+    if (e->user == MERKLE_MOVIES)
+        return false; /* the movie rule is the callee's to apply */
+    const snap_rating_t *m = &mine->ratings[e->at];
+    for (u_int i = 0; i < theirs->ratings.ratings_len; i++) {
+        const rt_snap_rating *t = &theirs->ratings.ratings_val[i];
+        upd_id_t uid = {t->uid.origin, t->uid.seq};
+        if (t->user == e->user && t->movie == e->movie)
+            return lww_row_cmp(t->stamp, &uid, t->halves, m->stamp, &m->uid, m->halves) > 0;
     }
-    r->st->sent += q->ratings.ratings_len + q->movies.movies_len;
-    r->st->parts += n;
-    rt_repair_res res;
-    rc = ask_peer(r, &ask, &res); /* frees ask, so p too: use res's parts no more */
-    const rt_repair_rows *a = &res.answer.rt_repair_answer_u.rows;
-    if (rc > 0 && !rows_ok_parts(parts, n, a))
-        rc = -1;
-    struct rows_merge m = {a, 0};
-    if (rc > 0)
-        rc = local(r, true, merge_answer, &m);
-    if (rc > 0)
-        r->st->taken += (uint64_t)m.taken;
-    xdr_free(X(xdr_rt_repair_res), (char *)&res);
+    return false;
+}
+
+/* Send the peer our rows of the keys it asked for, but those its own row
+ * wins over, RT_MAX_REPAIR_ROWS a message.  1, 0 or -1 as local. */
+static int push(struct round *r, const rt_repair_diff *d, const repair_set_t *mine)
+{
+    int rc = 1;
+    for (u_int i = 0; i < d->wanted.wanted_len && rc > 0;) {
+        rt_repair_ask ask = {.step = REPAIR_PUSH};
+        rt_repair_rows *out = &ask.rt_repair_ask_u.rows;
+        if (repair_rows_alloc(out) < 0)
+            rc = -1;
+        for (int added = 1; rc > 0 && added > 0 && i < d->wanted.wanted_len; i++) {
+            const rt_key *k = &d->wanted.wanted_val[i];
+            const repair_entry_t *e = repair_set_find(mine, k->user, k->movie);
+            if (!e || theirs_wins(&d->rows, mine, e))
+                continue;
+            added = repair_rows_add(out, mine, e);
+            if (added < 0)
+                rc = -1;
+            else if (added == 0)
+                break; /* full: this one goes in the next message */
+        }
+        u_int n = out->ratings.ratings_len + out->movies.movies_len;
+        if (rc < 0 || n == 0) {
+            xdr_free(REPAIR_XDR(xdr_rt_repair_ask), (char *)&ask);
+            continue;
+        }
+        r->st->sent += n;
+        rt_repair_res res;
+        rc = ask_peer(r, &ask, &res);
+        xdr_free(REPAIR_XDR(xdr_rt_repair_res), (char *)&res);
+    }
     return rc;
 }
 
-/* Movies first and alone, then ratings, in messages of at most
- * RT_MAX_REPAIR_ASK parts and about RT_MAX_REPAIR_ROWS expected rows. */
+/* One exchange of a batch of parts: our keys, the peer's rows and the
+ * keys it wants, our merge, our push.  *more: the peer left rows out. */
+static int exchange_once(struct round *r, const rt_repair_part *p, u_int n,
+                         const repair_set_t *mine, bool *more)
+{
+    rt_repair_ask ask = keys_ask(p, n, mine);
+    bool empty = ask.rt_repair_ask_u.keys.parts.parts_len == 0;
+    r->st->keys += ask.rt_repair_ask_u.keys.keys.keys_len;
+    rt_repair_res res;
+    int rc = empty ? -1 : ask_peer(r, &ask, &res);
+    if (empty)
+        xdr_free(REPAIR_XDR(xdr_rt_repair_ask), (char *)&ask);
+    const rt_repair_diff *d = &res.answer.rt_repair_answer_u.diff;
+    if (rc > 0 && !repair_rows_ok(&d->rows, p, n))
+        rc = -1;
+    struct rows_merge m = {&d->rows, 0};
+    if (rc > 0 && d->rows.ratings.ratings_len + d->rows.movies.movies_len > 0)
+        rc = local(r, true, merge_answer, &m);
+    r->st->taken += m.taken > 0 ? (uint64_t)m.taken : 0;
+    if (rc > 0)
+        rc = push(r, d, mine);
+    *more = rc > 0 && d->more;
+    if (!empty)
+        xdr_free(REPAIR_XDR(xdr_rt_repair_res), (char *)&res);
+    return rc;
+}
+
+/* A batch of parts: our rows of them, then exchanges until the peer has
+ * sent all of its own (each exchange makes the keys it carried equal: our
+ * merge or our push).  A batch whose rows exceed a message is halved. */
+static int rows_batch(struct round *r, const struct part *parts, size_t n)
+{
+    rt_repair_part *p = malloc(n * sizeof *p);
+    if (!p)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        p[i] = parts[i].p;
+    int rc = 1;
+    bool more = true;
+    for (int tries = 0; rc > 0 && more && tries < 16; tries++) {
+        repair_set_t mine = {0};
+        struct set_read sr = {p, (u_int)n, &mine};
+        rc = local(r, false, read_set, &sr);
+        if (rc > 0 && mine.n > RT_MAX_REPAIR_KEYS && n > 1) {
+            repair_set_free(&mine);
+            free(p);
+            rc = rows_batch(r, parts, n / 2);
+            return rc > 0 ? rows_batch(r, parts + n / 2, n - n / 2) : rc;
+        }
+        if (rc > 0)
+            rc = exchange_once(r, p, (u_int)n, &mine, &more);
+        repair_set_free(&mine);
+    }
+    r->st->parts += n;
+    free(p);
+    return rc;
+}
+
+/* Movies first and alone, then ratings, in batches of at most
+ * RT_MAX_REPAIR_ASK parts and about RT_MAX_REPAIR_KEYS expected rows. */
 static int exchange_rows(struct round *r, struct parts *ps)
 {
-    qsort(ps->v, ps->n, sizeof *ps->v, cmp_xpart); /* owner 0 (the movies) first */
+    if (ps->n)
+        qsort(ps->v, ps->n, sizeof *ps->v, cmp_xpart); /* owner 0 (the movies) first */
     int rc = 1;
     for (size_t i = 0; i < ps->n && rc > 0;) {
         size_t j = i;
         uint64_t expect = 0;
+        bool movies = ps->v[i].p.user == MERKLE_MOVIES;
         while (j < ps->n && j - i < RT_MAX_REPAIR_ASK &&
-               (j == i || ((ps->v[j].p.user == MERKLE_MOVIES) == (ps->v[i].p.user == MERKLE_MOVIES) &&
-                           expect + ps->v[j].expect <= RT_MAX_REPAIR_ROWS)))
+               (j == i || ((ps->v[j].p.user == MERKLE_MOVIES) == movies &&
+                           expect + ps->v[j].expect <= RT_MAX_REPAIR_KEYS)))
             expect += ps->v[j++].expect;
         rc = rows_batch(r, ps->v + i, j - i);
         i = j;
@@ -940,10 +629,11 @@ enum repair_outcome repair_with_peer(state_t *s, uint32_t k, CLIENT *clnt)
     struct repair_stats st;
     enum repair_outcome out = repair_round(s, k, call_over_rpc, clnt, &st);
     if (out == REPAIR_DONE)
-        log_info("repair with replica %u: %llu owners differed, %llu parts; sent %llu rows, "
-                 "took %llu; %llu bytes in %llu calls, %llu ms",
+        log_info("repair with replica %u: %llu owners differed, %llu parts, %llu row hashes; "
+                 "sent %llu rows, took %llu; %llu bytes in %llu calls, %llu ms",
                  k, (unsigned long long)st.owners, (unsigned long long)st.parts,
-                 (unsigned long long)st.sent, (unsigned long long)st.taken,
+                 (unsigned long long)st.keys, (unsigned long long)st.sent,
+                 (unsigned long long)st.taken,
                  (unsigned long long)st.bytes, (unsigned long long)st.calls,
                  (unsigned long long)st.ms);
     else

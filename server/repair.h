@@ -13,10 +13,16 @@
  *          with their row counts and digests;
  *   PARTS  the digests of the parts of differing owners that have more
  *          than a few rows (merkle_nparts);
- *   ROWS   the caller's rows of differing parts; the peer merges them and
- *          answers with its rows there that the caller lacks or that win,
- *          which the caller merges.  The movies go first, so that ratings
- *          of a movie one side lacked find it.
+ *   KEYS   the hash of each of the caller's rows in differing parts; the
+ *          peer answers with its rows there that the caller lacks or holds
+ *          otherwise, which the caller merges, and names the caller's rows
+ *          it lacks or holds otherwise;
+ *   PUSH   those of the caller's rows (but where the peer's row wins), which
+ *          the peer merges.
+ * So whole rows travel only for the keys that differ, each once, from the
+ * side whose row wins (or both ways for a movie, whose rule the callee
+ * applies).  The movies go first, so that ratings of a movie one side
+ * lacked find it.
  * Every call carries the caller's value timestamp and the peer answers
  * only at the same one; the caller reads and merges its own side only at
  * that timestamp too.  Any other answer ends the round early; a later
@@ -48,8 +54,9 @@ struct repair_stats {
     uint64_t calls;        /* RP_REPAIR calls made */
     uint64_t bytes;        /* XDR bytes of those calls and their replies */
     uint64_t owners;       /* owners whose digests differed */
-    uint64_t parts;        /* parts whose rows were exchanged */
-    uint64_t sent;         /* rows sent to the peer */
+    uint64_t parts;        /* parts whose rows were compared */
+    uint64_t keys;         /* row hashes sent (KEYS) */
+    uint64_t sent;         /* rows sent to the peer (PUSH) */
     uint64_t taken;        /* rows the peer sent that we merged */
     uint64_t ms;           /* duration of the round */
 };

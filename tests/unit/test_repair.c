@@ -629,12 +629,19 @@ static rt_status serve_status(uint32_t from, uint64_t *ts, rt_repair_ask ask)
     return st;
 }
 
-static rt_repair_ask rows_ask(rt_repair_part *p, rt_snap_rating *r, u_int nr,
-                              rt_repair_movie *m, u_int nm)
+static rt_repair_ask keys_ask(rt_repair_part *p, rt_repair_key *k, u_int nk)
 {
-    rt_repair_ask q = {.step = REPAIR_ROWS};
-    q.rt_repair_ask_u.rows.parts.parts_len = 1;
-    q.rt_repair_ask_u.rows.parts.parts_val = p;
+    rt_repair_ask q = {.step = REPAIR_KEYS};
+    q.rt_repair_ask_u.keys.parts.parts_len = 1;
+    q.rt_repair_ask_u.keys.parts.parts_val = p;
+    q.rt_repair_ask_u.keys.keys.keys_len = nk;
+    q.rt_repair_ask_u.keys.keys.keys_val = k;
+    return q;
+}
+
+static rt_repair_ask push_ask(rt_snap_rating *r, u_int nr, rt_repair_movie *m, u_int nm)
+{
+    rt_repair_ask q = {.step = REPAIR_PUSH};
     q.rt_repair_ask_u.rows.ratings.ratings_len = nr;
     q.rt_repair_ask_u.rows.ratings.ratings_val = r;
     q.rt_repair_ask_u.rows.movies.movies_len = nm;
@@ -688,34 +695,36 @@ static void test_serve_refuses(void **st)
     assert_int_equal(serve_status(1, ts, parts), RT_INVALID);
     parts.rt_repair_ask_u.splits.splits_len = 4;
     assert_int_equal(serve_status(1, ts, parts), RT_OK);
-    /* rows: a part of no split, a row outside the part, a bad row, an
-     * alias naming a higher id */
+    /* keys: a part of no split, a key outside the part */
     rt_repair_part p = {3, 6, 1};
-    rt_snap_rating row = {3, 22, 4, 1, {0, 0}};
-    assert_int_equal(serve_status(1, ts, rows_ask(&p, NULL, 0, NULL, 0)), RT_INVALID);
+    rt_repair_key key = {3, 22, 0};
+    assert_int_equal(serve_status(1, ts, keys_ask(&p, NULL, 0)), RT_INVALID);
     p = (rt_repair_part){3, 8, (merkle_part(22, 8) + 1) % 8};
-    assert_int_equal(serve_status(1, ts, rows_ask(&p, &row, 1, NULL, 0)), RT_INVALID);
+    assert_int_equal(serve_status(1, ts, keys_ask(&p, &key, 1)), RT_INVALID);
     p.part = merkle_part(22, 8);
-    row.halves = 11;
-    assert_int_equal(serve_status(1, ts, rows_ask(&p, &row, 1, NULL, 0)), RT_INVALID);
+    assert_int_equal(serve_status(1, ts, keys_ask(&p, &key, 1)), RT_OK);
+    /* pushed rows: halves out of range, user 0, an alias naming a higher
+     * id, a movie without a title */
+    rt_snap_rating row = {3, 22, 11, 1, {0, 0}};
+    assert_int_equal(serve_status(1, ts, push_ask(&row, 1, NULL, 0)), RT_INVALID);
+    row = (rt_snap_rating){0, 22, 4, 1, {0, 0}};
+    assert_int_equal(serve_status(1, ts, push_ask(&row, 1, NULL, 0)), RT_INVALID);
     char title[] = "T", genres[] = "";
     rt_repair_movie mv = {RT_NEW_MOVIE_BASE + 5, title, genres, RT_NEW_MOVIE_BASE + 9};
-    rt_repair_part movies = {0, 1, 0};
-    assert_int_equal(serve_status(1, ts, rows_ask(&movies, NULL, 0, &mv, 1)), RT_INVALID);
+    assert_int_equal(serve_status(1, ts, push_ask(NULL, 0, &mv, 1)), RT_INVALID);
     mv.alias_of = 0;
     mv.title[0] = '\0';
-    assert_int_equal(serve_status(1, ts, rows_ask(&movies, NULL, 0, &mv, 1)), RT_INVALID);
+    assert_int_equal(serve_status(1, ts, push_ask(NULL, 0, &mv, 1)), RT_INVALID);
     assert_true(digest_of(0) == before);
     /* another value timestamp: RT_NOT_READY, and nothing merged */
     ts[1] = 4;
-    row.halves = 1;
-    row.stamp = 1ULL << 60;
-    assert_int_equal(serve_status(1, ts, rows_ask(&p, &row, 1, NULL, 0)), RT_NOT_READY);
+    row = (rt_snap_rating){3, 22, 1, 1ULL << 60, {0, 0}};
+    assert_int_equal(serve_status(1, ts, push_ask(&row, 1, NULL, 0)), RT_NOT_READY);
     assert_int_equal(serve_status(1, ts, root), RT_NOT_READY);
     assert_true(digest_of(0) == before);
     /* at ours, the same row is merged */
     ts[1] = 0;
-    assert_int_equal(serve_status(1, ts, rows_ask(&p, &row, 1, NULL, 0)), RT_OK);
+    assert_int_equal(serve_status(1, ts, push_ask(&row, 1, NULL, 0)), RT_OK);
     assert_int_equal(halves_of(0, 3, 22, NULL), 1);
 }
 
