@@ -431,7 +431,7 @@ int store_repair_owners(store_t *s, uint32_t bucket, uint32_t from, merkle_owner
     sqlite3_bind_int64(st, 1, bucket);
     sqlite3_bind_int64(st, 2, from);
     sqlite3_bind_int64(st, 3, (int64_t)max);
-    int rc;
+    int rc = SQLITE_DONE; /* max 0: nothing asked, nothing read */
     for (*nout = 0; *nout < max && (rc = sqlite3_step(st)) == SQLITE_ROW; (*nout)++) {
         merkle_owner_t *o = &out[*nout];
         o->bucket = bucket;
