@@ -43,7 +43,7 @@ struct round {
  * 0: the peer is at another timestamp; -1: no valid answer. */
 static int ask_peer(struct round *r, rt_repair_ask *ask, rt_repair_res *res)
 {
-    rt_repair_args args = {.from = r->s->cfg.id, .ask = *ask};
+    rt_repair_args args = {.from = state_id(r->s), .ask = *ask};
     rt_repair_step step = ask->step;
     memset(ask, 0, sizeof *ask);
     memset(res, 0, sizeof *res);

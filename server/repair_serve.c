@@ -163,13 +163,13 @@ static int serve_fn(void *arg, store_t *db)
 void repair_serve(state_t *s, const rt_repair_args *a, rt_repair_res *res)
 {
     vts_t at, now;
-    vts_zero(&now, s->cfg.n);
+    vts_zero(&now, state_nreplicas(s));
     res->answer.step = (uint32_t)a->ask.step <= REPAIR_PUSH ? a->ask.step : REPAIR_ROOT;
-    if (a->from >= s->cfg.n || a->from == s->cfg.id) {
+    if (a->from >= state_nreplicas(s) || a->from == state_id(s)) {
         res->status = RT_DENIED;
         log_warn("refused REPAIR claiming to be from replica %u: not another replica of this "
                  "cluster", a->from);
-    } else if (vts_from_xdr(&at, &a->value_ts) != RT_OK || at.n > s->cfg.n ||
+    } else if (vts_from_xdr(&at, &a->value_ts) != RT_OK || at.n > state_nreplicas(s) ||
                !repair_ask_ok(&a->ask)) {
         res->status = RT_INVALID;
         log_warn("refused a malformed REPAIR from replica %u", a->from);
@@ -178,7 +178,7 @@ void repair_serve(state_t *s, const rt_repair_args *a, rt_repair_res *res)
         int rc = state_repair_at(s, &at, a->ask.step == REPAIR_PUSH, serve_fn, &sv, &now);
         res->status = rc > 0 ? RT_OK : rc == 0 ? RT_NOT_READY : RT_INTERNAL;
         if (rc < 0)
-            log_error("repair for replica %u failed: %s", a->from, store_errmsg(s->store));
+            log_error("repair for replica %u failed", a->from);
         if (rc > 0 && sv.taken > 0)
             log_info("repair from replica %u: took %lld rows", a->from, (long long)sv.taken);
     }

@@ -9,6 +9,8 @@
  */
 #include "state_int.h"
 
+#include "log.h"
+
 int state_repair_at(state_t *s, const vts_t *at, bool writes,
                     int (*fn)(void *arg, store_t *store), void *arg, vts_t *now)
 {
@@ -18,8 +20,11 @@ int state_repair_at(state_t *s, const vts_t *at, bool writes,
     if (s->installing) {
         rc = 0; /* the store is a snapshot's: not now */
     } else if (!at || vts_eq(at, &s->rep.value_ts)) {
-        if (!writes)
+        if (!writes) {
             rc = fn(arg, s->store) == 0 ? 1 : -1;
+            if (rc < 0) /* (a write's failure state_finish logs) */
+                log_error("repair: cannot read the store: %s", store_errmsg(s->store));
+        }
         else if (store_begin(s->store) < 0)
             rc = -1;
         else

@@ -209,8 +209,11 @@ int store_repair_flush(store_t *s);
 /* After a ROLLBACK: the tree back to the committed one. */
 int store_repair_rollback(store_t *s);
 /* Recompute the tree and table digests from the tables (in the caller's
- * transaction); sets counts.digest. */
+ * transaction); sets counts.digest and the counters. */
 int store_repair_rebuild(store_t *s);
+/* The transaction replaces the rows wholesale (a snapshot install): the
+ * tree is recomputed from them at its commit (store_repair_flush). */
+void store_repair_stale(store_t *s);
 
 /* ---- store_log.c: log, executed table, timestamps ------------------------ */
 

@@ -80,6 +80,7 @@ struct store_repair {
     merkle_t tree;
     merkle_delta_t delta;  /* this transaction's changes per owner */
     bool rebuilt;          /* this transaction recomputed the table */
+    bool stale;            /* this transaction replaced the rows: recompute at commit */
     uint32_t *made;        /* movies this transaction's merges created */
     size_t nmade, capmade;
     sqlite3_stmt *st[R_COUNT];
@@ -209,15 +210,27 @@ static int recount_made(store_t *s)
     return out;
 }
 
+void store_repair_stale(store_t *s)
+{
+    if (s->repair)
+        s->repair->stale = true;
+}
+
 int store_repair_flush(store_t *s)
 {
     struct store_repair *r = s->repair;
     if (!r)
         return 0;
-    if ((r->nmade && recount_made(s) < 0) || merkle_delta_each(&r->delta, flush_owner, s) != 0)
+    if (r->stale) { /* every row was replaced: the tree is made from them */
+        if (store_repair_rebuild(s) < 0)
+            return -1;
+    } else if ((r->nmade && recount_made(s) < 0) ||
+               merkle_delta_each(&r->delta, flush_owner, s) != 0) {
         return -1;
+    }
     merkle_delta_clear(&r->delta);
-    r->rebuilt = false;
+    r->rebuilt = r->stale = false;
+    r->nmade = 0;
     return 0;
 }
 
@@ -244,12 +257,12 @@ int store_repair_rollback(store_t *s)
     if (!r)
         return 0;
     int rc = 0;
-    if (r->rebuilt)
+    if (r->rebuilt || r->stale)
         rc = load(s) < 0 ? -1 : 0;
     else
         merkle_delta_undo(&r->delta, &r->tree);
     merkle_delta_clear(&r->delta);
-    r->rebuilt = false;
+    r->rebuilt = r->stale = false;
     r->nmade = 0;
     s->counts.digest = merkle_root(&r->tree);
     return rc;
@@ -324,8 +337,8 @@ static int rebuild_movies(store_t *s)
 }
 
 /* What else follows from the rows and may be as stale as the digests: a
- * movie's count and sum of ratings, the store's counts of live ratings
- * and of movies. */
+ * movie's count and sum of ratings, the store's counts of live ratings,
+ * of movies and of executed updates. */
 static int recount_all(store_t *s)
 {
     sqlite3_stmt *st = NULL;
@@ -337,13 +350,15 @@ static int recount_all(store_t *s)
                       "(SELECT movie FROM ratings WHERE halves > 0)") < 0)
         return -1;
     if (sqlite3_prepare_v2(s->db, "SELECT (SELECT COUNT(*) FROM ratings WHERE halves > 0), "
-                                  "(SELECT COUNT(*) FROM movies WHERE alias_of = 0)",
+                                  "(SELECT COUNT(*) FROM movies WHERE alias_of = 0), "
+                                  "(SELECT COUNT(*) FROM executed)",
                            -1, &st, NULL) != SQLITE_OK)
         return fail(s, "count the rows");
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         s->counts.nratings = col_u64(st, 0);
         s->counts.nmovies = (uint32_t)sqlite3_column_int64(st, 1);
+        s->counts.executed = col_u64(st, 2);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : fail(s, "count the rows");
@@ -355,13 +370,16 @@ int store_repair_rebuild(store_t *s)
     merkle_clear(&r->tree);
     merkle_delta_clear(&r->delta);
     r->rebuilt = true;
+    r->stale = false;
+    r->nmade = 0;
     if (store_exec(s, "DELETE FROM digests") < 0 || rebuild_ratings(s) < 0 ||
         rebuild_movies(s) < 0 || recount_all(s) < 0 || meta_put_u64(s, "digests", 1) < 0)
         return -1;
     s->counts.digest = merkle_root(&r->tree);
     return meta_put_u64(s, "digest", s->counts.digest) < 0 ||
                    meta_put_u64(s, "nratings", s->counts.nratings) < 0 ||
-                   meta_put_u64(s, "nmovies", s->counts.nmovies) < 0
+                   meta_put_u64(s, "nmovies", s->counts.nmovies) < 0 ||
+                   meta_put_u64(s, "executed", s->counts.executed) < 0
                ? -1
                : 0;
 }
