@@ -177,7 +177,7 @@ done
 # (ratingbench snapshot: bytes and time of the transfer alone), and replica 1, wiped, rejoins
 # by snapshot (start until registered: transfer, install, and the rebuild of its digests).
 for k in repair_keys repair_bytes repair_ms repair_calls repair_owners repair_hashes repair_rows_sent \
-         repair_rows_taken repair_idle_bytes snapshot_bytes snapshot_ms snapshot_rows \
+         repair_rows_taken repair_idle_bytes snapshot_bytes snapshot_ms snapshot_rows snapshot_calls \
          rejoin_small_s; do R[$k]=-1; done
 declare -A RP=()
 rstart() {   # K [ratingd args]
@@ -222,7 +222,7 @@ else
     fi
     out=$("$BIN/ratingbench" snapshot -H localhost -P "$BASE" || true)
     R[snapshot_bytes]=$(jget bytes "$out"); R[snapshot_ms]=$(jget ms "$out")
-    R[snapshot_rows]=$(jget rows "$out")
+    R[snapshot_rows]=$(jget rows "$out"); R[snapshot_calls]=$(jget calls "$out")
     rstop 1
     rm -f "$W"/rep/replica-1.db*
     t0=$(now)

@@ -23,9 +23,10 @@
  * database made before this table; or rows changed by hand, after which
  * the operator deletes the key: docs/operations.md) the table and tree are
  * recomputed from the rows when the store is opened, and so is everything
- * else derived from them (movies' counts, the store's counters).  The tree above the
- * owners is rebuilt from the table at every open (one row per owner, not
- * per rating).
+ * else derived from them (movies' counts, the store's counters); so are
+ * they when a snapshot install commits (store_repair_stale).  The tree
+ * above the owners is summed from the table at every open (one row per
+ * owner, not per rating).
  *
  * Merging a peer's row (server/repair.c decides when):
  *   rating  last writer wins by lww_row_cmp, as an applied update
