@@ -6,6 +6,8 @@
  *   ratingbench update  -H HOST -P FEPROG -c CLIENTS -d SECONDS
  *   ratingbench converge -H HOST -P FEPROG -R host:prog,... -n UPDATES
  *   ratingbench gbytes  -R host:prog,...     gossip bytes sent so far
+ *   ratingbench snapshot -H HOST -P PROG     read a replica's whole state as a
+ *                                            rejoining replica does: bytes, time
  *
  * Each client is a thread with its own connection (libtirpc client
  * handles are not shared), calling back to back for the given time.
@@ -28,7 +30,7 @@
 #include "record.h"
 #include "rpcutil.h"
 
-enum mode { M_NULL, M_QUERY, M_UPDATE, M_CONVERGE, M_GBYTES };
+enum mode { M_NULL, M_QUERY, M_UPDATE, M_CONVERGE, M_GBYTES, M_SNAPSHOT };
 
 static struct {
     enum mode mode;
@@ -117,6 +119,7 @@ static enum clnt_stat one_call(CLIENT *c, struct worker *w, uint64_t i)
     }
     case M_CONVERGE:
     case M_GBYTES:
+    case M_SNAPSHOT:
         break;
     }
     return RPC_FAILED;
@@ -324,9 +327,89 @@ static int run_gbytes(void)
     return 0;
 }
 
+/* A whole snapshot transfer (RP_SNAPSHOT, as server/join.c reads it,
+ * without installing it): the XDR bytes of its calls and replies, the
+ * rows, the time.  The baseline that anti-entropy repair is measured
+ * against.  Unsigned: the bench's replicas run without a key. */
+static int snap_page(CLIENT *c, rt_snap_args *a, rt_snap_res *res, uint64_t *bytes)
+{
+    static const struct timeval tv = {60, 0};
+    memset(res, 0, sizeof *res);
+    if (clnt_call(c, RP_SNAPSHOT, (xdrproc_t)xdr_rt_snap_args, (char *)a,
+                  (xdrproc_t)xdr_rt_snap_res, (char *)res, tv) != RPC_SUCCESS ||
+        res->status != RT_OK) {
+        fprintf(stderr, "ratingbench: snapshot part %d: %s\n", a->part,
+                res->status != RT_OK ? "refused" : "no answer");
+        return -1;
+    }
+    *bytes += xdr_sizeof((xdrproc_t)xdr_rt_snap_args, a) +
+              xdr_sizeof((xdrproc_t)xdr_rt_snap_res, res);
+    return 0;
+}
+
+static int run_snapshot(void)
+{
+    char err[256];
+    CLIENT *c = rpc_connect(opt.host, opt.prog, 1, 60000, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "ratingbench: %s\n", err);
+        return 1;
+    }
+    double t0 = now_s();
+    uint64_t bytes = 0, rows = 0, calls = 0;
+    rt_snap_args a = {.from = 1, .part = SNAP_BEGIN};
+    rt_snap_res res;
+    int rc = snap_page(c, &a, &res, &bytes);
+    calls++;
+    a.session = res.rows.rt_snap_rows_u.header.session;
+    xdr_free((xdrproc_t)xdr_rt_snap_res, (char *)&res);
+    for (int part = SNAP_MOVIES; rc == 0 && part <= SNAP_LOG; part++) {
+        a.part = (rt_snap_part)part;
+        a.after_a = a.after_b = 0;
+        for (bool done = false; rc == 0 && !done;) {
+            rc = snap_page(c, &a, &res, &bytes);
+            calls++;
+            const rt_snap_rows *r = &res.rows;
+            u_int n = 0;
+            if (rc == 0 && part == SNAP_MOVIES && (n = r->rt_snap_rows_u.movies.movies_len))
+                a.after_a = r->rt_snap_rows_u.movies.movies_val[n - 1].movie;
+            if (rc == 0 && part == SNAP_RATINGS && (n = r->rt_snap_rows_u.ratings.ratings_len)) {
+                a.after_a = r->rt_snap_rows_u.ratings.ratings_val[n - 1].user;
+                a.after_b = r->rt_snap_rows_u.ratings.ratings_val[n - 1].movie;
+            }
+            if (rc == 0 && part == SNAP_EXECUTED &&
+                (n = r->rt_snap_rows_u.executed.executed_len)) {
+                a.after_a = r->rt_snap_rows_u.executed.executed_val[n - 1].uid.origin;
+                a.after_b = r->rt_snap_rows_u.executed.executed_val[n - 1].uid.seq;
+            }
+            if (rc == 0 && part == SNAP_LOG && (n = r->rt_snap_rows_u.log.log_len)) {
+                const rt_record *last = &r->rt_snap_rows_u.log.log_val[n - 1];
+                a.after_a = last->origin;
+                a.after_b = last->origin < last->ts.rt_vts_len ? last->ts.rt_vts_val[last->origin]
+                                                                : 0;
+            }
+            rows += n;
+            done = rc != 0 || res.done || n == 0;
+            xdr_free((xdrproc_t)xdr_rt_snap_res, (char *)&res);
+        }
+    }
+    a.part = SNAP_END;
+    if (rc == 0)
+        rc = snap_page(c, &a, &res, &bytes);
+    calls++;
+    xdr_free((xdrproc_t)xdr_rt_snap_res, (char *)&res);
+    clnt_destroy(c);
+    if (rc == 0)
+        printf("{\"mode\":\"snapshot\",\"bytes\":%llu,\"rows\":%llu,\"calls\":%llu,"
+               "\"ms\":%.1f}\n",
+               (unsigned long long)bytes, (unsigned long long)rows, (unsigned long long)calls,
+               (now_s() - t0) * 1000);
+    return rc ? 1 : 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: ratingbench null|query|update|converge|gbytes [-H host] -P prog [-c clients]"
+    fprintf(stderr, "usage: ratingbench null|query|update|converge|gbytes|snapshot [-H host] -P prog [-c clients]"
                     " [-d seconds] [-n updates] [-R host:prog,...]\n");
     exit(2);
 }
@@ -341,6 +424,7 @@ int main(int argc, char **argv)
                : !strcmp(m, "update") ? M_UPDATE
                : !strcmp(m, "converge") ? M_CONVERGE
                : !strcmp(m, "gbytes") ? M_GBYTES
+               : !strcmp(m, "snapshot") ? M_SNAPSHOT
                                         : (usage(), M_NULL);
     int c;
     char err[256];
@@ -363,6 +447,8 @@ int main(int argc, char **argv)
     }
     if (opt.mode == M_GBYTES)
         return run_gbytes();
+    if (opt.mode == M_SNAPSHOT)
+        return opt.prog ? run_snapshot() : (usage(), 2);
     if (!opt.prog || opt.clients < 1 || opt.seconds <= 0)
         usage();
     while (getrandom(&opt.origin, sizeof opt.origin, 0) != sizeof opt.origin || !opt.origin)

@@ -153,6 +153,50 @@ static void print_row(FILE *f, const char *const cells[NCOL], const size_t width
     fprintf(f, "%s\n", cells[NCOL - 1]);
 }
 
+static bool same_vts(const rt_vts *a, const rt_vts *b)
+{
+    u_int n = a->rt_vts_len > b->rt_vts_len ? a->rt_vts_len : b->rt_vts_len;
+    for (u_int i = 0; i < n; i++) {
+        uint64_t x = i < a->rt_vts_len ? a->rt_vts_val[i] : 0;
+        uint64_t y = i < b->rt_vts_len ? b->rt_vts_val[i] : 0;
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+/* Replicas with one value_ts have applied the same updates, so they must
+ * hold the same data: different digests there are divergence, which
+ * anti-entropy repair finds and merges (docs/algorithm.md).  One line for
+ * each such group after the table. */
+static void print_divergence(FILE *f, const rt_status_res *rows, size_t n)
+{
+    bool seen[RT_MAX_REPLICAS] = {false};
+    if (n > RT_MAX_REPLICAS)
+        n = RT_MAX_REPLICAS;
+    for (size_t i = 0; i < n; i++) {
+        if (seen[i] || rows[i].state == ST_UNREACHABLE)
+            continue;
+        size_t group[RT_MAX_REPLICAS], k = 0;
+        bool differ = false;
+        for (size_t j = i; j < n; j++)
+            if (!seen[j] && rows[j].state != ST_UNREACHABLE &&
+                same_vts(&rows[i].value_ts, &rows[j].value_ts)) {
+                seen[j] = true;
+                group[k++] = j;
+                differ |= rows[j].digest != rows[i].digest;
+            }
+        if (!differ)
+            continue;
+        char ts[CELL];
+        fputs("divergence: replicas ", f);
+        for (size_t g = 0; g < k; g++)
+            fprintf(f, "%s%u", g == 0 ? "" : g + 1 == k ? " and " : ", ", rows[group[g]].replica);
+        fprintf(f, " have value_ts %s but different digests; anti-entropy repair merges them\n",
+                cli_format_vts(&rows[i].value_ts, ts, sizeof ts));
+    }
+}
+
 void cli_print_status(FILE *f, const rt_status_res *rows, size_t n)
 {
     char c[NCOL][CELL];
@@ -175,4 +219,5 @@ void cli_print_status(FILE *f, const rt_status_res *rows, size_t n)
             cells[i] = c[i];
         print_row(f, cells, width);
     }
+    print_divergence(f, rows, n);
 }

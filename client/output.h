@@ -29,7 +29,8 @@ void cli_print_user_rating(FILE *f, const rt_user_rating *r);
 void cli_print_rating(FILE *f, uint32_t halves);
 /* "ok replica=K ts=[a,b,c]" */
 void cli_print_ok(FILE *f, uint32_t replica, const rt_vts *ts);
-/* A header and one aligned row per replica. */
+/* A header and one aligned row per replica; then a "divergence:" line for
+ * each group of replicas with one value_ts and different digests. */
 void cli_print_status(FILE *f, const rt_status_res *rows, size_t n);
 
 #endif

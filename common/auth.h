@@ -1,14 +1,14 @@
 /*
  * auth.h -- replica-to-replica calls authenticated with a shared key.
  *
- * Every replica of a cluster reads the same key file (--key-file).  GOSSIP
- * and SNAPSHOT requests and their replies carry in their `mac` field
+ * Every replica of a cluster reads the same key file (--key-file).  GOSSIP,
+ * SNAPSHOT and REPAIR requests and their replies carry in their `mac` field
  *
  *   call:  HMAC-SHA256(key, LABEL 0x00 'C' || XDR(message with an empty mac))
  *   reply: HMAC-SHA256(key, LABEL 0x00 'R' || the call's 32-byte MAC ||
  *                           XDR(reply with an empty mac))
  *
- * LABEL names the procedure ("RP_GOSSIP", "RP_SNAPSHOT"), so that a signed
+ * LABEL names the procedure ("RP_GOSSIP", "RP_SNAPSHOT", "RP_REPAIR"), so that a signed
  * message of one kind cannot pass for another whose encoding happens to be
  * the same bytes (a SNAPSHOT call can encode like a GOSSIP call); the call's
  * MAC in a reply's makes the reply an answer to that call and no other (a
@@ -31,6 +31,7 @@
 /* Labels: one per authenticated procedure. */
 #define AUTH_GOSSIP "RP_GOSSIP"
 #define AUTH_SNAPSHOT "RP_SNAPSHOT"
+#define AUTH_REPAIR "RP_REPAIR"
 
 /* Load the key (16 to 256 bytes; a trailing newline is not part of it). */
 int auth_load_key(const char *path, char *err, size_t errlen);

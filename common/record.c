@@ -46,6 +46,13 @@ void urec_result(const urec_t *r, upd_result_t *out)
     out->digest = op_digest(&r->op);
 }
 
+int lww_row_cmp(uint64_t stamp_a, const upd_id_t *a, uint32_t halves_a, uint64_t stamp_b,
+                const upd_id_t *b, uint32_t halves_b)
+{
+    int c = lww_cmp(stamp_a, a, stamp_b, b);
+    return c ? c : (halves_a > halves_b) - (halves_a < halves_b);
+}
+
 rt_status vts_from_xdr(vts_t *dst, const rt_vts *src)
 {
     if (src->rt_vts_len > VTS_MAX)

@@ -63,6 +63,12 @@ int lww_cmp(uint64_t stamp_a, const upd_id_t *a, uint64_t stamp_b, const upd_id_
 uint64_t op_digest(const op_t *op);
 /* The record's result, as the executed table keeps it. */
 void urec_result(const urec_t *r, upd_result_t *out);
+/* The order of a rating's rows: lww_cmp, then halves.  Two rows of one
+ * write (one stamp and uid) hold the same halves unless one was damaged;
+ * the last tie-break makes even those resolve alike on every replica, so
+ * that anti-entropy repair (server/repair.c) converges on any difference. */
+int lww_row_cmp(uint64_t stamp_a, const upd_id_t *a, uint32_t halves_a, uint64_t stamp_b,
+                const upd_id_t *b, uint32_t halves_b);
 
 /* XDR <-> internal.  The from_xdr functions validate lengths and return
  * RT_INVALID for anything out of range; to_xdr fills heap memory that

@@ -2,10 +2,10 @@
  * fuzz_xdr.c -- every message type of rating.x decoded from hostile bytes.
  *
  * The first input byte picks a type: the request arguments servers decode
- * (rt_query_args, rt_update_args, rt_gossip_args, rt_snap_args) and the
- * replies that clients, front ends and peers decode (rt_query_res,
- * rt_update_res, rt_gossip_res, rt_status_res, rt_snap_res,
- * rt_status_list).  The rest is decoded with xdrmem, then:
+ * (rt_query_args, rt_update_args, rt_gossip_args, rt_snap_args,
+ * rt_repair_args) and the replies that clients, front ends and peers
+ * decode (rt_query_res, rt_update_res, rt_gossip_res, rt_status_res,
+ * rt_snap_res, rt_status_list, rt_repair_res).  The rest is decoded with xdrmem, then:
  *   - what the programs do with a decoded value runs on it: vts_from_xdr,
  *     op_from_xdr + op_check (replica and front end), urec_from_xdr
  *     (gossip and snapshot logs), the client's printing of answers;
@@ -155,6 +155,19 @@ static void use_snap_res(const void *p)
     }
 }
 
+static void use_repair_args(const void *p)
+{
+    const rt_repair_args *a = p;
+    use_vts(&a->value_ts);
+}
+
+static void use_repair_res(const void *p)
+{
+    const rt_repair_res *r = p;
+    use_vts(&r->value_ts);
+    status_text(r->status);
+}
+
 static void use_status_list(const void *p)
 {
     const rt_status_list *l = p;
@@ -181,6 +194,9 @@ static const struct type {
     {"rt_status_res", XDR_OF(xdr_rt_status_res), sizeof(rt_status_res), use_status_res},
     {"rt_snap_res", XDR_OF(xdr_rt_snap_res), sizeof(rt_snap_res), use_snap_res},
     {"rt_status_list", XDR_OF(xdr_rt_status_list), sizeof(rt_status_list), use_status_list},
+    /* appended, so that the selectors of the older seeds keep their types */
+    {"rt_repair_args", XDR_OF(xdr_rt_repair_args), sizeof(rt_repair_args), use_repair_args},
+    {"rt_repair_res", XDR_OF(xdr_rt_repair_res), sizeof(rt_repair_res), use_repair_res},
 };
 #define NTYPES (sizeof types / sizeof types[0])
 
@@ -196,6 +212,8 @@ typedef union {
     rt_status_res sr;
     rt_snap_res snr;
     rt_status_list sl;
+    rt_repair_args ra;
+    rt_repair_res rr;
 } any_t;
 
 /* Encode v; returns the bytes (malloc) and their count, NULL on failure. */

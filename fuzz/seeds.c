@@ -139,9 +139,40 @@ static rt_snap_args snap(rt_snap_part part)
     return a;
 }
 
+/* One REPAIR call of each step, at the fixture's value timestamp (zero). */
+static u_int nodes[2] = {0, 5}, buckets[3] = {17, 900, 4000};
+static rt_repair_split splits[2] = {{6, 4}, {0, 8}};
+static rt_repair_part parts[2] = {{6, 4, 1}, {0, 1, 0}};
+static rt_repair_key keys[2] = {{0, 1, 0x1234ULL}, {0, 5, 0x5678ULL}};
+static rt_key wanted[1] = {{6, 2}};
+static rt_snap_rating repair_rating = {6, 2, 8, 845553522000ULL, {0, 0}};
+static rt_repair_movie repair_movie = {1000000032, ftitle, genres, 0};
+
+static rt_repair_args repair(rt_repair_step step)
+{
+    rt_repair_args a = {1, {0, NULL}, {.step = step}, {0, NULL}};
+    rt_repair_ask *q = &a.ask;
+    switch (step) {
+    case REPAIR_ROOT: break;
+    case REPAIR_NODES: q->rt_repair_ask_u.nodes = (rt_repair_nodes){1, {2, nodes}}; break;
+    case REPAIR_USERS: q->rt_repair_ask_u.users = (rt_repair_users_ask){{3, buckets}, 0, 0}; break;
+    case REPAIR_PARTS:
+        q->rt_repair_ask_u.splits.splits_len = 2;
+        q->rt_repair_ask_u.splits.splits_val = splits;
+        break;
+    case REPAIR_KEYS:
+        q->rt_repair_ask_u.keys = (rt_repair_keys){{2, parts}, {2, keys}};
+        break;
+    case REPAIR_PUSH:
+        q->rt_repair_ask_u.rows = (rt_repair_rows){{1, &repair_rating}, {1, &repair_movie}};
+        break;
+    }
+    return a;
+}
+
 /* ---- xdr: selector byte + one encoding ------------------------------------ */
 
-enum { T_QA, T_UA, T_GA, T_SA, T_QR, T_UR, T_GR, T_SR, T_SNR, T_SL };
+enum { T_QA, T_UA, T_GA, T_SA, T_QR, T_UR, T_GR, T_SR, T_SNR, T_SL, T_RA, T_RR };
 
 static void xdr_seed(const char *name, int type, xdrproc_t proc, void *v)
 {
@@ -223,6 +254,35 @@ static void xdr_seeds(void)
     snr.rows.rt_snap_rows_u.log.log_len = 2;
     snr.rows.rt_snap_rows_u.log.log_val = rec;
     xdr_seed("snap_res_log", T_SNR, X(xdr_rt_snap_res), &snr);
+
+    static const char *const steps[] = {"root", "nodes", "users", "parts", "keys", "push"};
+    char name[64];
+    for (int i = REPAIR_ROOT; i <= REPAIR_PUSH; i++) {
+        rt_repair_args ra = repair((rt_repair_step)i);
+        snprintf(name, sizeof name, "repair_args_%s", steps[i]);
+        xdr_seed(name, T_RA, X(xdr_rt_repair_args), &ra);
+    }
+    u_quad_t digests[4] = {1, 0xfeedULL, 3, 4};
+    rt_repair_user users[2] = {{17, 6, 14, 0x1234ULL}, {17, 0, 22, 0x99ULL}};
+    rt_repair_res rr = {RT_OK, {3, zero3}, {.step = REPAIR_ROOT}, {0, NULL}};
+    rr.answer.rt_repair_answer_u.root = 0xabcdef;
+    xdr_seed("repair_res_root", T_RR, X(xdr_rt_repair_res), &rr);
+    rr.answer.step = REPAIR_NODES;
+    rr.answer.rt_repair_answer_u.digests.digests_len = 4;
+    rr.answer.rt_repair_answer_u.digests.digests_val = digests;
+    xdr_seed("repair_res_nodes", T_RR, X(xdr_rt_repair_res), &rr);
+    rr.answer.step = REPAIR_USERS;
+    rr.answer.rt_repair_answer_u.users = (rt_repair_users){{2, users}, TRUE};
+    xdr_seed("repair_res_users", T_RR, X(xdr_rt_repair_res), &rr);
+    rr.answer.step = REPAIR_KEYS;
+    rr.answer.rt_repair_answer_u.diff =
+        (rt_repair_diff){{{1, &repair_rating}, {1, &repair_movie}}, {1, wanted}, TRUE};
+    xdr_seed("repair_res_keys", T_RR, X(xdr_rt_repair_res), &rr);
+    rr.answer.step = REPAIR_PUSH;
+    rr.answer.rt_repair_answer_u.taken = 2;
+    xdr_seed("repair_res_push", T_RR, X(xdr_rt_repair_res), &rr);
+    rt_repair_res not_ready = {RT_NOT_READY, {3, ts3}, {.step = REPAIR_PARTS}, {0, NULL}};
+    xdr_seed("repair_res_not_ready", T_RR, X(xdr_rt_repair_res), &not_ready);
 }
 
 /* ---- handlers and rpc_record: sequences of requests ----------------------- */
@@ -297,6 +357,7 @@ static void both(const char *name, const struct req *r, size_t n)
 #define UA X(xdr_rt_update_args)
 #define GA X(xdr_rt_gossip_args)
 #define SA X(xdr_rt_snap_args)
+#define RA X(xdr_rt_repair_args)
 
 static void request_seeds(void)
 {
@@ -332,6 +393,17 @@ static void request_seeds(void)
     struct req r7[] = {{RP_SNAPSHOT, false, SA, &begin}, {RP_SNAPSHOT, false, SA, &movies},
                        {RP_NULL, false, NULL, NULL}};
     both("snapshot_guess", r7, N(r7));
+    rt_repair_args rroot = repair(REPAIR_ROOT), rnodes = repair(REPAIR_NODES),
+                   rusers = repair(REPAIR_USERS), rparts = repair(REPAIR_PARTS),
+                   rkeys = repair(REPAIR_KEYS), rpush = repair(REPAIR_PUSH),
+                   rself = repair(REPAIR_ROOT);
+    rself.from = FIXTURE_ID;
+    struct req r8[] = {{RP_REPAIR, false, RA, &rroot}, {RP_REPAIR, false, RA, &rnodes},
+                       {RP_REPAIR, false, RA, &rusers}, {RP_REPAIR, false, RA, &rparts},
+                       {RP_REPAIR, false, RA, &rkeys}, {RP_REPAIR, false, RA, &rpush},
+                       {RP_REPAIR, false, RA, &rroot},
+                       {RP_REPAIR, false, RA, &rself}};
+    both("repair", r8, N(r8));
 
     /* Only on the wire: what the call header can get wrong, and fragments. */
     struct buf o = {.len = 0};

@@ -6,6 +6,8 @@
 #   - the cost of durability: updates with fsync (default) vs --no-sync vs a bare fdatasync loop
 #   - gossip: time from an update's acknowledgement until every replica answers it, and gossip
 #     bytes per update (idle gossip subtracted), with 3, 5 and 9 replicas
+#   - anti-entropy repair: time and bytes to repair 1,000 divergent keys among MovieLens small's
+#     100,836 ratings, against a full snapshot of the same replica (and a rejoin by snapshot)
 #   - start-up time and RSS on MovieLens small and on 10 million synthetic ratings
 # Writes bench/results.json and bench/latency_throughput.png (gnuplot), prints a table.
 #   BENCH_QUICK=1      skip the 10M data set, shorter runs
@@ -166,6 +168,71 @@ for n in 3 5 9; do
     stop_cluster
 done
 
+# ---- anti-entropy repair: 1,000 divergent keys among 100k ratings, vs a snapshot -------------
+# Two replicas import MovieLens small; with both stopped, 1,000 keys spread over the data get
+# another value and a later stamp at replica 1 (sqlite3, digests marked stale: the divergence
+# a restored file or a lost write leaves).  Replica 1's first repair round with replica 0
+# merges them (its log line gives bytes, calls, rows and time); its next round, with nothing
+# left, gives the idle cost.  Then the same replica's whole state is read by snapshot
+# (ratingbench snapshot: bytes and time of the transfer alone), and replica 1, wiped, rejoins
+# by snapshot (start until registered: transfer, install, and the rebuild of its digests).
+for k in repair_keys repair_bytes repair_ms repair_calls repair_owners repair_hashes repair_rows_sent \
+         repair_rows_taken repair_idle_bytes snapshot_bytes snapshot_ms snapshot_rows snapshot_calls \
+         rejoin_small_s; do R[$k]=-1; done
+declare -A RP=()
+rstart() {   # K [ratingd args]
+    local k=$1
+    shift
+    "$BIN/ratingd" --id "$k" --nreplicas 2 --replica-base "$BASE" --data-dir "$W/rep" \
+        --gossip-ms 1000 --overload 100000 "$@" >>"$W/rep-$k.log" 2>&1 &
+    PIDS+=($!)
+    RP[$k]=$!
+    wait_up $((BASE + k)) "$!" 60
+}
+rstop() { kill -TERM "${RP[$1]}" 2>/dev/null || true; wait "${RP[$1]}" 2>/dev/null || true; }
+digest_of() { "$BIN/rating" -r "localhost:$((BASE + $1))" status | awk 'NR == 2 { print $NF }'; }
+if ! command -v sqlite3 >/dev/null; then
+    say "sqlite3 not installed: no repair figures (scripts/setup.sh installs it)"
+else
+    say "repair: 1000 divergent keys among MovieLens small's ratings, vs a snapshot"
+    rstart 0 --repair-ms 0
+    rstart 1 --repair-ms 0
+    rstop 0
+    rstop 1
+    R[repair_keys]=$(sqlite3 "$W/rep/replica-1.db" "UPDATE ratings SET stamp = stamp + 1,
+        halves = CASE WHEN halves = 10 THEN 9 ELSE halves + 1 END WHERE (user, movie) IN
+        (SELECT user, movie FROM ratings ORDER BY (user * 7919 + movie * 104729) % 100003
+         LIMIT 1000); SELECT changes(); DELETE FROM meta WHERE key = 'digests';")
+    rstart 0 --repair-ms 0
+    rstart 1 --repair-ms 2000 -v
+    for _ in $(seq 600); do
+        grep -q 'repair with replica 0: equal' "$W/rep-1.log" && break
+        sleep 0.05
+    done
+    line=$(grep -m1 'repair with replica 0: .* owners differed' "$W/rep-1.log" || true)
+    if [[ -z $line ]]; then
+        say "no repair round in replica 1's log"
+    elif [[ $(digest_of 0) != "$(digest_of 1)" ]]; then
+        say "digests still differ after the repair round"
+    else
+        read -r R[repair_owners] R[repair_hashes] R[repair_rows_sent] R[repair_rows_taken] \
+            R[repair_bytes] R[repair_calls] R[repair_ms] < <(sed -E 's/.*: ([0-9]+) owners differed, [0-9]+ parts, ([0-9]+) row hashes; sent ([0-9]+) rows, took ([0-9]+); ([0-9]+) bytes in ([0-9]+) calls, ([0-9]+) ms.*/\1 \2 \3 \4 \5 \6 \7/' <<<"$line")
+        R[repair_idle_bytes]=$(grep -m1 'repair with replica 0: equal' "$W/rep-1.log" |
+                               sed -E 's/.*\(([0-9]+) bytes\).*/\1/')
+    fi
+    out=$("$BIN/ratingbench" snapshot -H localhost -P "$BASE" || true)
+    R[snapshot_bytes]=$(jget bytes "$out"); R[snapshot_ms]=$(jget ms "$out")
+    R[snapshot_rows]=$(jget rows "$out"); R[snapshot_calls]=$(jget calls "$out")
+    rstop 1
+    rm -f "$W"/rep/replica-1.db*
+    t0=$(now)
+    rstart 1 --repair-ms 0
+    R[rejoin_small_s]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+    rstop 0
+    rstop 1
+    say "repair: ${R[repair_keys]} keys, ${R[repair_bytes]} B in ${R[repair_ms]} ms; snapshot ${R[snapshot_bytes]} B in ${R[snapshot_ms]} ms"
+fi
+
 # ---- 10 million ratings ------------------------------------------------------------------
 R[startup_10m_s]=-1; R[rss_10m_mb]=-1; R[import_10m_s]=-1
 if ((QUICK)); then
@@ -212,6 +279,8 @@ R[tput16_over_tput1]=$(ratio "${R[tput_16]}" "${R[tput_1]}")
 R[tput16_over_null16]=$(ratio "${R[tput_16]}" "${R[null_tput_16]}")
 R[durable_over_nosync_update_1]=$(ratio "${R[update_tput_1]}" "${R[nosync_update_tput_1]}")
 R[null_tput_16]=${R[null_tput_16]}
+R[snapshot_over_repair_bytes]=$(ratio "${R[snapshot_bytes]}" "${R[repair_bytes]}")
+R[snapshot_over_repair_ms]=$(ratio "${R[snapshot_ms]}" "${R[repair_ms]}")
 mkdir -p bench
 {
     printf '{\n  "date": "%s",\n  "machine": "%s cores, shared; loopback",\n' "$(date -u +%FT%TZ)" "$(nproc)"
@@ -260,6 +329,8 @@ ratingd benchmark ($(date -u +%F), $(nproc) cores, loopback)      baseline: null
   gossip bytes per update, 3/5/9 repl  ${R[bytes_per_update_3]} / ${R[bytes_per_update_5]} / ${R[bytes_per_update_9]} (idle ${R[idle_bytes_per_s_3]} / ${R[idle_bytes_per_s_5]} / ${R[idle_bytes_per_s_9]} B/s)
   gossip records per update, 3/5/9     ${R[records_per_update_3]} / ${R[records_per_update_5]} / ${R[records_per_update_9]}
   converge p50 at 50 ms, 3/5/9 repl    ${R[converge50_ms_3]} / ${R[converge50_ms_5]} / ${R[converge50_ms_9]} ms
+  repair ${R[repair_keys]} keys of 100k ratings      ${R[repair_bytes]} B in ${R[repair_ms]} ms, ${R[repair_calls]} calls (idle round ${R[repair_idle_bytes]} B)
+  full snapshot, same replica          ${R[snapshot_bytes]} B in ${R[snapshot_ms]} ms (${R[snapshot_over_repair_bytes]} x the bytes); rejoin ${R[rejoin_small_s]} s
   start-up MovieLens small             first ${R[startup_small_first_s]} s, again ${R[startup_small_s]} s, RSS ${R[rss_small_mb]} MB
   10M ratings                          import ${R[import_10m_s]} s, start-up ${R[startup_10m_s]} s, RSS ${R[rss_10m_mb]} MB
 results: bench/results.json, bench/latency_throughput.png

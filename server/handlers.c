@@ -5,6 +5,7 @@
 #include "log.h"
 #include "peers.h"
 #include "rating.h"
+#include "repair.h"
 #include "snapshot.h"
 
 static state_t *served_state;
@@ -83,6 +84,22 @@ static bool_t do_snapshot(void *arg, void *res, struct svc_req *rq)
     return TRUE;
 }
 
+static bool_t do_repair(void *arg, void *res, struct svc_req *rq)
+{
+    rt_repair_args *a = arg;
+    rt_repair_res *r = res;
+    if (refuse_unsigned(AUTH_REPAIR, (xdrproc_t)xdr_rt_repair_args, a, &a->mac.mac_len,
+                        &a->mac.mac_val, a->from, "REPAIR")) {
+        r->status = RT_DENIED;
+        return TRUE;
+    }
+    repair_serve(served_state, a, r);
+    /* The rows are this replica's: the caller merges them only with this MAC. */
+    auth_sign_reply(AUTH_REPAIR, a->mac.mac_len, a->mac.mac_val, (xdrproc_t)xdr_rt_repair_res, r,
+                    &r->mac.mac_len, &r->mac.mac_val);
+    return TRUE;
+}
+
 static bool_t do_status(void *arg, void *res, struct svc_req *rq)
 {
     state_status(served_state, res);
@@ -101,6 +118,8 @@ static const struct rpc_proc replica_procs[] = {
     [RP_STATUS] = RPC_PROC(xdr_void, char, xdr_rt_status_res, rt_status_res, do_status),
     [RP_SNAPSHOT] = RPC_PROC(xdr_rt_snap_args, rt_snap_args, xdr_rt_snap_res, rt_snap_res,
                              do_snapshot),
+    [RP_REPAIR] = RPC_PROC(xdr_rt_repair_args, rt_repair_args, xdr_rt_repair_res, rt_repair_res,
+                           do_repair),
 };
 
 const struct rpc_program *replica_program(state_t *s, uint32_t prog)

@@ -31,13 +31,14 @@
 
 #define RATINGD_VERSION "0.1.0"
 
-enum { OPT_NO_SYNC = 400, OPT_ALLOW_UNAUTH };
+enum { OPT_NO_SYNC = 400, OPT_ALLOW_UNAUTH, OPT_REPAIR_MS };
 
 struct options {
     daemon_opts_t d;
     const char *data_dir;
     const char *movielens;
     int gossip_ms;
+    int repair_ms;
     int timeout_ms;
     uint64_t overload;
     double fail_rate;
@@ -61,6 +62,8 @@ static void usage(FILE *f)
             "  -m, --movielens DIR      data set imported on first start\n"
             "                           (default data/ml-latest-small; 'none' for empty)\n"
             "  -g, --gossip-ms MS       gossip interval (default 1000)\n"
+            "      --repair-ms MS       compare data digests with each peer and repair what\n"
+            "                           differs this often (default 10000; 0: never)\n"
             "  -T, --timeout MS         timeout of calls to peers (default 1000)\n"
             "  -o, --overload N         overloaded when more than N own updates await gossip\n"
             "                           (default 100)\n"
@@ -89,6 +92,7 @@ static const struct option longopts[] = {
     {"fail-rate", required_argument, 0, 'f'}, {"seed", required_argument, 0, 's'},
     {"key-file", required_argument, 0, 'k'},  {"no-sync", no_argument, 0, OPT_NO_SYNC},
     {"allow-unauthenticated", no_argument, 0, OPT_ALLOW_UNAUTH},
+    {"repair-ms", required_argument, 0, OPT_REPAIR_MS},
     {0, 0, 0, 0}};
 
 /* One option, from the configuration file or the command line. */
@@ -108,6 +112,14 @@ static int apply_option(void *ctx, int c, const char *v, char *err, size_t errle
     case 'f': rc = daemon_number(v, 0, 1, &n, "--fail-rate", err, errlen); o->fail_rate = n; break;
     case 's': rc = daemon_number(v, 0, 1e18, &n, "--seed", err, errlen); o->seed = (uint64_t)n; break;
     case 'k': o->key_file = v; return 0;
+    case OPT_REPAIR_MS:
+        if (strcmp(v, "0") == 0) {
+            o->repair_ms = 0;
+            return 0;
+        }
+        rc = daemon_number(v, 10, 86400000, &n, "--repair-ms", err, errlen);
+        o->repair_ms = (int)n;
+        break;
     case OPT_NO_SYNC: o->no_sync = true; return 0;
     case OPT_ALLOW_UNAUTH: o->allow_unauth = true; return 0;
     default: snprintf(err, errlen, "unknown option"); return -1;
@@ -222,7 +234,8 @@ int main(int argc, char **argv)
     /* static: the configuration's text stays reachable until exit */
     static struct options o = {.d = {.name = "ratingd", .level = LOG_LVL_INFO, .id = -1},
                         .data_dir = "var", .movielens = "data/ml-latest-small",
-                        .gossip_ms = 1000, .timeout_ms = 1000, .overload = 100, .seed = 1};
+                        .gossip_ms = 1000, .repair_ms = 10000, .timeout_ms = 1000,
+                        .overload = 100, .seed = 1};
     if (parse_args(argc, argv, &o) < 0)
         return 2;
     char name[32], db[4096], err[512], listen[256];
@@ -275,7 +288,7 @@ int main(int argc, char **argv)
         datadir_close(dir);
         return listening == -2 ? 2 : 1;
     }
-    struct peers_config pc = {cluster, (uint32_t)o.d.id, o.gossip_ms, o.timeout_ms};
+    struct peers_config pc = {cluster, (uint32_t)o.d.id, o.gossip_ms, o.timeout_ms, o.repair_ms};
     if (peers_start(st, &pc) < 0) {
         fprintf(stderr, "ratingd: cannot start the gossip thread\n");
         rpc_unlisten();

@@ -12,6 +12,7 @@
 #include "join.h"
 #include "log.h"
 #include "rating.h"
+#include "repair.h"
 #include "rpcutil.h"
 
 struct peer {
@@ -23,6 +24,7 @@ struct peer {
      * gossip interval may be long, and recovery waits for this peer */
     uint64_t poll_at_ms;
     int poll_backoff_ms;
+    uint64_t repair_at_ms; /* next anti-entropy round with it (repair.h) */
 };
 
 static struct {
@@ -127,7 +129,19 @@ static int gossip_once(uint32_t k)
     return rc;
 }
 
-static void gossip_round(void)
+/* Every repair_ms, with a peer that just answered gossip, compare the
+ * digests of the data and repair what differs (repair.h).  Right after
+ * gossip is when both sides most likely have the same value timestamp. */
+static void repair_if_due(uint32_t k, uint64_t now)
+{
+    struct peer *p = &g.peer[k];
+    if (g.cfg.repair_ms <= 0 || !p->clnt || p->down || now < p->repair_at_ms)
+        return;
+    p->repair_at_ms = now + (uint64_t)g.cfg.repair_ms;
+    repair_with_peer(g.state, k, p->clnt);
+}
+
+static void gossip_round(bool repair)
 {
     uint64_t now = clock_mono_ms();
     for (uint32_t k = 0; k < g.cfg.cluster->n; k++) {
@@ -137,6 +151,8 @@ static void gossip_round(void)
          * peer cannot starve the others. */
         for (int i = 0; i < 64 && gossip_once(k) == 1; i++)
             ;
+        if (repair)
+            repair_if_due(k, now);
     }
 }
 
@@ -228,7 +244,7 @@ static void *gossip_main(void *arg)
         if (recovering)
             recovery_step();
         if (kicked || clock_mono_ms() >= next_round) {
-            gossip_round();
+            gossip_round(true);
             next_round = clock_mono_ms() + (uint64_t)g.cfg.interval_ms;
         }
         pthread_mutex_lock(&g.mu);
@@ -267,7 +283,7 @@ void peers_stop(void)
     /* A last round so updates accepted just before shutdown leave now
      * (peers known to be down are skipped: shutdown must not hang). */
     log_info("last gossip round before shutdown");
-    gossip_round();
+    gossip_round(false);
     for (uint32_t k = 0; k < g.cfg.cluster->n; k++)
         if (g.peer[k].clnt) {
             clnt_destroy(g.peer[k].clnt);

@@ -5,7 +5,8 @@
  * holds the state lock only while it builds a message or applies a reply,
  * never across an RPC, so requests are served while it waits on a peer.
  * A peer that is down is retried with backoff; one that restarts is found
- * again through its host's rpcbind.
+ * again through its host's rpcbind.  Every repair_ms it also runs an
+ * anti-entropy round with each peer that answered (repair.h).
  */
 #ifndef RATINGD_PEERS_H
 #define RATINGD_PEERS_H
@@ -18,6 +19,7 @@ struct peers_config {
     uint32_t self;
     int interval_ms;
     int timeout_ms;
+    int repair_ms;         /* anti-entropy round with each peer this often; 0: never */
 };
 
 int peers_start(state_t *s, const struct peers_config *cfg);

@@ -122,4 +122,16 @@ uint64_t state_pending(state_t *s);
 /* Enough own updates wait (half the overload threshold) to gossip now. */
 bool state_gossip_due(state_t *s);
 
+/* ---- repair (anti-entropy) ---- */
+/* Run fn on the store under the state lock if the value timestamp is *at
+ * (any, when at is NULL); *now gets the value timestamp fn ran at, or
+ * the one that differed.  With `writes`, fn runs in a transaction that is
+ * committed, and durable, before this returns (or rolled back if fn
+ * fails).  Returns 1 when fn ran and returned 0, 0 when the timestamps
+ * differ or a snapshot is being installed (fn did not run), -1 when fn or
+ * the store failed.  server/repair.c compares and merges only at equal
+ * value timestamps: docs/algorithm.md.  (server/state_repair.c) */
+int state_repair_at(state_t *s, const vts_t *at, bool writes,
+                    int (*fn)(void *arg, store_t *store), void *arg, vts_t *now);
+
 #endif

@@ -12,6 +12,7 @@
  *   executed(uid_origin, uid_seq, ts, movie, stamp, digest)
  *   log(origin, seq, ts, prev, uid_origin, uid_seq, stamp, kind, user, movie,
  *       halves, title, genres, applied)
+ *   digests(bucket, owner, rows, digest)  the digest tree (store_repair.c)
  *
  * Opening: the directory must be writable; the file is checked (SQLite's
  * quick_check, the ratings of a large file left to store_check_file) and
@@ -19,10 +20,11 @@
  * then WAL mode, the schema, and the identity in meta (format, replica id
  * and count, epoch), which must match the caller's.
  *
- * Counters (live ratings, movies, executed rows) and the digest are kept
- * in memory and written to meta in the same transaction as the change
- * (store_commit), so STATUS costs nothing and the numbers survive a crash
- * with the data; a rollback reads them back.  Each commit also stores its
+ * Counters (live ratings, movies, executed rows) and the digest (the root
+ * of the digest tree, store_repair.c) are kept in memory and written to
+ * meta in the same transaction as the change (store_commit), so STATUS
+ * costs nothing and the numbers survive a crash with the data; a rollback
+ * reads them back.  Each commit also stores its
  * number, which a reader's clock (store_read_clock) reports with the
  * value timestamp of the same commit.
  */
@@ -413,7 +415,7 @@ store_t *store_open(const char *path, uint32_t replica_id, uint32_t nreplicas,
         goto fail;
     if (check_identity(s, replica_id, nreplicas, path, err, errlen) < 0)
         goto fail;
-    if (store_load_counts(s) < 0) {
+    if (store_load_counts(s) < 0 || store_repair_open(s) < 0) {
         snprintf(err, errlen, "corrupt or not a ratingd database: %s (%s)", path, s->err);
         goto fail;
     }
@@ -433,6 +435,7 @@ void store_close(store_t *s)
 {
     if (!s)
         return;
+    store_repair_close(s);
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -448,7 +451,7 @@ int store_begin(store_t *s) { return step_done(s, stmt(s, S_BEGIN_WRITE), "begin
 int store_commit(store_t *s)
 {
     s->commits++;
-    if (save_counts(s) < 0)
+    if (store_repair_flush(s) < 0 || save_counts(s) < 0)
         return -1;
     return step_done(s, stmt(s, S_COMMIT), "commit");
 }
@@ -458,6 +461,7 @@ void store_rollback(store_t *s)
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     store_load_counts(s); /* the in-memory counters follow the data back */
+    store_repair_rollback(s); /* and the digest tree */
 }
 
 uint64_t store_commits(store_t *s) { return s->commits; }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "merkle.h"
 #include "record.h"
 #include "vts.h"
 
@@ -193,5 +194,38 @@ int store_put_movie(store_t *s, const movie_info_t *m);
 int store_put_rating(store_t *s, const snap_rating_t *r);
 int store_put_executed(store_t *s, const snap_exec_t *e);
 int store_finish_snapshot(store_t *s, const store_counts_t *counts);
+
+/* --- anti-entropy repair (store_repair.c) ------------------------------- */
+/* The digest tree of the rows (server/merkle.h): every rating, tombstones
+ * included, and every movie, grouped by owner (a rating's user; 0 for the
+ * movies).  It follows every change of a row; the owners' digests are
+ * kept in table `digests` and written in the transaction of the change,
+ * and the tree above them is rebuilt from that table at open.  Its root
+ * is store_counts' digest.  A database whose digests are missing or
+ * marked stale (meta key 'digests' deleted, e.g. after rows were changed
+ * with the sqlite3 tool: docs/operations.md) recomputes them from the
+ * tables when it is opened. */
+const merkle_t *store_repair_tree(store_t *s);
+/* Owners of one bucket from owner `from` on, in owner order: at most max
+ * into out, *nout of them. */
+int store_repair_owners(store_t *s, uint32_t bucket, uint32_t from, merkle_owner_t *out,
+                        size_t max, size_t *nout);
+/* The digests of the nparts parts of an owner's rows, into out[nparts]. */
+int store_repair_parts(store_t *s, uint32_t owner, uint32_t nparts, uint64_t *out);
+/* Every row of an owner in the parts whose bit is set in `parts` (nparts
+ * bits): ratings to rating(), movies (owner 0) to movie().  A nonzero
+ * result of either stops the walk and is returned. */
+typedef struct store_repair_sink {
+    int (*rating)(void *arg, const snap_rating_t *r);
+    int (*movie)(void *arg, const movie_info_t *m);
+    void *arg;
+} store_repair_sink_t;
+int store_repair_rows(store_t *s, uint32_t owner, uint32_t nparts, const uint8_t *parts,
+                      const store_repair_sink_t *sink);
+/* Merge a peer's row by the conflict rule (docs/algorithm.md): 1 if it
+ * replaced or added ours, 0 if ours stays, -1 on a storage error.  Inside
+ * store_begin/commit. */
+int store_repair_merge_rating(store_t *s, const snap_rating_t *r);
+int store_repair_merge_movie(store_t *s, const movie_info_t *m);
 
 #endif

@@ -71,6 +71,7 @@ struct store {
     unsigned clock_version;
     uint64_t clock_commit;
     vts_t clock_ts;
+    struct store_repair *repair; /* the digest tree (store_repair.c) */
     char err[512];
     char sync_err[256];    /* store_sync's own: it runs beside the writer */
 };
@@ -172,13 +173,47 @@ static inline int meta_get_u64(store_t *s, const char *key, uint64_t *val)
 void store_col_movie(sqlite3_stmt *st, movie_info_t *m);
 /* 1 if created, 0 if the movie was there already, -1 on error. */
 int store_movie_create(store_t *s, uint32_t movie, const char *title, const char *genres);
-/* Write (user, movie) = halves (0 deletes) if (stamp, uid) is newer than
- * what is there, keeping counters, per-movie stats and digest in step. */
+/* Write (user, movie) = halves (0 deletes) if the row is newer by
+ * lww_row_cmp than what is there, keeping counters, per-movie stats and
+ * the digest tree in step.  1 written, 0 the current row stays, -1. */
 int store_rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halves,
                        uint64_t stamp, const upd_id_t *uid);
+/* Make movie an alias of `to`, a movie this store has never seen under
+ * that id (1), or one it has already (0); -1 on error. */
+int store_movie_alias(store_t *s, uint32_t movie, uint32_t to);
+/* Move every rating of `from` to `to` by last writer wins and make `from`
+ * an alias of `to`.  0 or -1. */
+int store_movie_merge(store_t *s, uint32_t from, uint32_t to);
 /* Write the row as it is: no comparison, no counters. */
 int store_rating_put(store_t *s, uint32_t user, uint32_t movie, uint32_t halves,
                      uint64_t stamp, const upd_id_t *uid, const char *what);
+
+/* ---- store_repair.c: the digest tree -------------------------------------- */
+
+/* The writer's tree, its per-transaction changes and statements; NULL on
+ * readers (they never write). */
+struct store_repair;
+
+/* Open the writer's tree: create its table, load it, or rebuild it when
+ * the database has none or it is marked stale; sets counts.digest. */
+int store_repair_open(store_t *s);
+void store_repair_close(store_t *s);
+/* A rating row changed from `was` to `now` (NULL: no row): the digest
+ * tree and counts.digest follow.  Every change of the ratings table but
+ * the snapshot install (store_repair_rebuild) goes through it.  0, -1. */
+int store_repair_rating(store_t *s, const snap_rating_t *was, const snap_rating_t *now);
+/* The same for a movie row (title, genres, alias_of count). */
+int store_repair_movie(store_t *s, const movie_info_t *was, const movie_info_t *now);
+/* Inside store_commit, before COMMIT: write the owners that changed. */
+int store_repair_flush(store_t *s);
+/* After a ROLLBACK: the tree back to the committed one. */
+int store_repair_rollback(store_t *s);
+/* Recompute the tree and table digests from the tables (in the caller's
+ * transaction); sets counts.digest and the counters. */
+int store_repair_rebuild(store_t *s);
+/* The transaction replaces the rows wholesale (a snapshot install): the
+ * tree is recomputed from them at its commit (store_repair_flush). */
+void store_repair_stale(store_t *s);
 
 /* ---- store_log.c: log, executed table, timestamps ------------------------ */
 

@@ -24,8 +24,9 @@
  * together, so the view, any committed state, is consistent.
  *
  * Rows are installed as they are, not applied: no last-writer-wins
- * comparison and no counting.  The counters and digest come last, from
- * the header (store_finish_snapshot), and the store is then no longer new.
+ * comparison and no counting.  The counters and the digest tree are made
+ * from the installed rows when the install commits (store_repair_stale);
+ * the store is then no longer new.
  *
  * Below, each kind of row has its reading and its installing side by side.
  */
@@ -103,12 +104,16 @@ int store_clear_state(store_t *s)
             return -1;
     }
     memset(&s->counts, 0, sizeof s->counts);
+    store_repair_stale(s); /* the digest tree: made from the new rows at commit */
     return 0;
 }
 
 int store_finish_snapshot(store_t *s, const store_counts_t *counts)
 {
     s->counts = *counts;
+    /* the digest tree (its root: the digest) and the counters are made from
+     * the rows as installed, when the install commits */
+    store_repair_stale(s);
     if (meta_put_u64(s, "imported", 1) < 0)
         return -1;
     s->is_new = false;

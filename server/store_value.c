@@ -3,13 +3,13 @@
  * and the queries that read them.
  *
  * Last writer wins per (user, movie): a write replaces the current one
- * only if its (stamp, uid) is newer by lww_cmp (then its rating: see
- * store_rating_write); a delete is a write of 0
- * halves that stays as a tombstone, so an older write arriving later
- * cannot bring the rating back.  Every write keeps in step, in the same
- * transaction: the movie's count and sum of ratings, the store's counters
- * and the digest (digest.h: the sum of a hash of every live rating and
- * movie, so it does not depend on the order of the writes).
+ * only if its row is newer by lww_row_cmp (stamp, uid, then halves); a
+ * delete is a write of 0 halves that stays as a tombstone, so an older
+ * write arriving later cannot bring the rating back.  Every write keeps in
+ * step, in the same transaction: the movie's count and sum of ratings, the
+ * store's counters, and the digest tree (store_repair.c: the hash of every
+ * row, tombstones included, and of every movie, whose sum is the digest;
+ * it does not depend on the order of the writes).
  *
  * Aliases: one OP_ADD_MOVIE update retried through another replica makes
  * two movie ids.  Every replica keeps the lower id, whatever order the two
@@ -19,8 +19,6 @@
  * Applying a record also records its uid as executed (store_log.c).
  */
 #include "store_int.h"
-
-#include "digest.h"
 
 /* ---- the value: last writer wins per (user, movie) -------------------- */
 
@@ -88,8 +86,8 @@ int store_rating_put(store_t *s, uint32_t user, uint32_t movie, uint32_t halves,
     return step_done(s, st, what);
 }
 
-/* Last writer wins: the write is made only if (stamp, uid) is newer than
- * what is there (store_int.h). */
+/* Last writer wins: the write is made only if its row is newer than what
+ * is there (store_int.h). */
 int store_rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halves,
                        uint64_t stamp, const upd_id_t *uid)
 {
@@ -101,10 +99,10 @@ int store_rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halve
         return -1;
     /* An older write, or the same one again, leaves the current one.  Two
      * writes with one stamp and id but different ratings can only be a
-     * reused id (state.c refuses it where it can see it): the higher rating
-     * wins, so that every replica keeps the same one. */
-    int c = have ? lww_cmp(stamp, uid, old.stamp, &old.uid) : 1;
-    if (c < 0 || (c == 0 && halves <= old.halves))
+     * reused id (state.c refuses it where it can see it) or damage: the
+     * higher rating wins (lww_row_cmp), so that every replica keeps the
+     * same one. */
+    if (have && lww_row_cmp(stamp, uid, halves, old.stamp, &old.uid, old.halves) <= 0)
         return 0;
     if (store_rating_put(s, user, movie, halves, stamp, uid, "write rating") < 0)
         return -1;
@@ -113,11 +111,9 @@ int store_rating_write(store_t *s, uint32_t user, uint32_t movie, uint32_t halve
     if ((dn || dsum) && movie_stats_add(s, movie, dn, dsum) < 0)
         return -1;
     s->counts.nratings += (uint64_t)dn;
-    if (have && old.halves)
-        s->counts.digest -= rating_hash(user, movie, old.halves);
-    if (halves)
-        s->counts.digest += rating_hash(user, movie, halves);
-    return 0;
+    snap_rating_t was = {user, movie, old.halves, old.stamp, old.uid};
+    snap_rating_t now = {user, movie, halves, stamp, *uid};
+    return store_repair_rating(s, have ? &was : NULL, &now) < 0 ? -1 : 1;
 }
 
 /* Counts the movie and adds it to the digest when it is new. */
@@ -132,8 +128,10 @@ int store_movie_create(store_t *s, uint32_t movie, const char *title, const char
     if (sqlite3_changes(s->db) == 0)
         return 0; /* a repeat */
     s->counts.nmovies++;
-    s->counts.digest += movie_hash(movie, title, genres);
-    return 1;
+    movie_info_t now = {.movie = movie};
+    snprintf(now.title, sizeof now.title, "%s", title);
+    snprintf(now.genres, sizeof now.genres, "%s", genres);
+    return store_repair_movie(s, NULL, &now) < 0 ? -1 : 1;
 }
 
 /* Run a one-off statement with parameters ?1 = a (and ?2 = b if used). */
@@ -150,8 +148,8 @@ static int exec_sql(store_t *s, const char *sql, const char *what, int64_t a, in
 }
 
 /* Move every rating of movie `from` to movie `to` (last writer wins
- * there), then make `from` an alias of `to`. */
-static int movie_merge(store_t *s, uint32_t from, uint32_t to)
+ * there), then make `from` an alias of `to` (store_int.h). */
+int store_movie_merge(store_t *s, uint32_t from, uint32_t to)
 {
     movie_info_t old;
     int have = store_movie(s, from, &old);
@@ -182,11 +180,13 @@ static int movie_merge(store_t *s, uint32_t from, uint32_t to)
         upd_id_t uid = {col_u64(st, 3), col_u64(st, 4)};
         uint64_t stamp = col_u64(st, 2);
         after = user;
-        if (halves) { /* the live rating leaves `from`: counters and digest */
+        if (halves) /* the live rating leaves `from` */
             s->counts.nratings--;
-            s->counts.digest -= rating_hash(user, from, halves);
-        }
-        rc = store_rating_write(s, user, to, halves, stamp, &uid);
+        snap_rating_t gone = {user, from, halves, stamp, uid};
+        rc = store_repair_rating(s, &gone, NULL) < 0 ||
+                     store_rating_write(s, user, to, halves, stamp, &uid) < 0
+                 ? -1
+                 : 0;
     }
     sqlite3_finalize(st);
     if (rc < 0 || exec_sql(s, "DELETE FROM ratings WHERE movie = ?1", "merge movies", from, 0) < 0 ||
@@ -194,8 +194,24 @@ static int movie_merge(store_t *s, uint32_t from, uint32_t to)
                  "merge movies", from, to) < 0)
         return -1;
     s->counts.nmovies--;
-    s->counts.digest -= movie_hash(from, old.title, old.genres);
+    movie_info_t alias = old;
+    alias.alias_of = to;
+    if (store_repair_movie(s, &old, &alias) < 0)
+        return -1;
     return exec_sql(s, "UPDATE executed SET movie = ?2 WHERE movie = ?1", "merge movies", from, to);
+}
+
+/* A movie id that names another (store_int.h). */
+int store_movie_alias(store_t *s, uint32_t movie, uint32_t to)
+{
+    if (exec_sql(s, "INSERT OR IGNORE INTO movies(movie, title, genres, nratings, sum_halves, "
+                    "alias_of) VALUES (?1, '', '', 0, 0, ?2)",
+                 "record a movie alias", movie, to) < 0)
+        return -1;
+    if (sqlite3_changes(s->db) == 0)
+        return 0;
+    movie_info_t now = {.movie = movie, .alias_of = to};
+    return store_repair_movie(s, NULL, &now) < 0 ? -1 : 1;
 }
 
 /* OP_ADD_MOVIE.  When a replica accepted it, died before replying, and
@@ -216,12 +232,10 @@ static int add_movie(store_t *s, const urec_t *r)
     if (seen && prior && prior != op->movie) {
         keep = prior < op->movie ? prior : op->movie;
         if (keep == prior) { /* we have the keeper: this id is an alias */
-            if (exec_sql(s, "INSERT OR IGNORE INTO movies(movie, title, genres, nratings, "
-                            "sum_halves, alias_of) VALUES (?1, '', '', 0, 0, ?2)",
-                         "record a movie alias", op->movie, prior) < 0)
+            if (store_movie_alias(s, op->movie, prior) < 0)
                 return -1;
         } else if (store_movie_create(s, keep, op->title, op->genres) < 0 ||
-                   movie_merge(s, prior, keep) < 0) {
+                   store_movie_merge(s, prior, keep) < 0) {
             return -1;
         }
     } else if (store_movie_create(s, keep, op->title, op->genres) < 0) {

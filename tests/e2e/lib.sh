@@ -320,17 +320,20 @@ parse_ok() {
 
 # get_status [K]: `rating status` through the front end (or directly at replica K) into
 # ST_ROWS (replica ids) and ST_STATE ST_RTS ST_VTS ST_LOG ST_PENDING ST_EXEC ST_RATINGS
-# ST_MOVIES ST_DIGEST indexed by replica id.  Columns are found by their header names
-# (replica, state, replica_ts, value_ts, log, pending, executed, ratings, movies, digest),
-# in that order when there is no header.  Returns non-zero if the client failed.
+# ST_MOVIES ST_DIGEST indexed by replica id, and ST_DIVERGENCE (the "divergence:" lines after
+# the table, if any).  Columns are found by their header names (replica, state, replica_ts,
+# value_ts, log, pending, executed, ratings, movies, digest), in that order when there is no
+# header.  Returns non-zero if the client failed.
 declare -A ST_STATE=() ST_RTS=() ST_VTS=() ST_LOG=() ST_PENDING=() ST_EXEC=() ST_RATINGS=() ST_MOVIES=() ST_DIGEST=()
 ST_ROWS=()
 ST_RAW=""
+ST_DIVERGENCE=""
 get_status() {
     local out
     if [[ $# -gt 0 ]]; then out=$(cli_r "$1" status 2>"$T/.status.err") || return 1
     else out=$(cli status 2>"$T/.status.err") || return 1; fi
     ST_RAW=$out
+    ST_DIVERGENCE=$(grep '^divergence:' <<<"$out" || true)
     ST_STATE=() ST_RTS=() ST_VTS=() ST_LOG=() ST_PENDING=() ST_EXEC=() ST_RATINGS=() ST_MOVIES=() ST_DIGEST=()
     ST_ROWS=()
     local -A col=([replica]=0 [state]=1 [replicats]=2 [valuets]=3 [log]=4 [pending]=5 [executed]=6 [ratings]=7 [movies]=8 [digest]=9)
@@ -339,7 +342,9 @@ get_status() {
     while IFS= read -r line; do
         read -r -a f <<<"$line"
         [[ ${#f[@]} -gt 0 ]] || continue
-        if [[ ${line,,} == *digest* && ! ${f[0]} =~ ^[0-9]+$ ]]; then
+        # the header: its first word names the replica column (a "divergence:" line after
+        # the table mentions digests too, and is neither header nor row)
+        if [[ ${line,,} == *digest* && ${f[0],,} =~ ^(id|replica|rep)$ ]]; then
             for i in "${!f[@]}"; do
                 name=${f[$i],,}
                 name=${name//[^a-z]/}

@@ -153,29 +153,31 @@ struct recount recompute(const char *path)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT movie, title, genres FROM movies "
-                                            "WHERE alias_of = 0",
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT movie, title, genres, alias_of FROM movies",
                                         -1, &st, NULL),
                      SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        rc.digest += movie_hash((uint32_t)sqlite3_column_int64(st, 0),
-                                (const char *)sqlite3_column_text(st, 1),
-                                (const char *)sqlite3_column_text(st, 2));
-        rc.nmovies++;
+        uint32_t alias_of = (uint32_t)sqlite3_column_int64(st, 3);
+        rc.digest += movie_row_hash((uint32_t)sqlite3_column_int64(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1),
+                                    (const char *)sqlite3_column_text(st, 2), alias_of);
+        rc.nmovies += alias_of == 0;
     }
     sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT user, movie, halves FROM ratings", -1, &st,
-                                        NULL),
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT user, movie, halves, stamp, uid_origin, "
+                                            "uid_seq FROM ratings",
+                                        -1, &st, NULL),
                      SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
         uint32_t h = (uint32_t)sqlite3_column_int64(st, 2);
-        if (h == 0) {
+        upd_id_t uid = {(uint64_t)sqlite3_column_int64(st, 4), (uint64_t)sqlite3_column_int64(st, 5)};
+        rc.digest += rating_row_hash((uint32_t)sqlite3_column_int64(st, 0),
+                                     (uint32_t)sqlite3_column_int64(st, 1), h,
+                                     (uint64_t)sqlite3_column_int64(st, 3), &uid);
+        if (h == 0)
             rc.tombstones++;
-            continue;
-        }
-        rc.digest += rating_hash((uint32_t)sqlite3_column_int64(st, 0),
-                                 (uint32_t)sqlite3_column_int64(st, 1), h);
-        rc.nratings++;
+        else
+            rc.nratings++;
     }
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);

@@ -748,6 +748,37 @@ static void test_print_status(void **state)
     free(c.buf);
 }
 
+/* Replicas at one value_ts with different digests have diverged: a line
+ * after the table says which; at different value timestamps, or with
+ * equal digests, nothing is said. */
+static void test_print_status_divergence(void **state)
+{
+    struct capture c;
+    u_quad_t a[] = {4, 2}, b[] = {4, 2, 0}, other[] = {5, 2};
+    rt_status_res rows[4];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 4; i++)
+        rows[i] = (rt_status_res){.replica = (u_int)i, .nreplicas = 4, .state = ST_ACTIVE,
+                                  .replica_ts = {2, a}, .value_ts = {2, a}, .digest = 7};
+    rows[1].value_ts = (rt_vts){3, b}; /* the same timestamp, written longer */
+    rows[1].digest = 8;
+    rows[2].value_ts = (rt_vts){2, other};
+    rows[2].digest = 9;
+    rows[3].digest = 10;
+    cli_print_status(capture_open(&c), rows, 4);
+    const char *out = capture_text(&c);
+    const char *d = strstr(out, "divergence:");
+    assert_non_null(d);
+    assert_string_equal(d, "divergence: replicas 0, 1 and 3 have value_ts [4,2] but different "
+                           "digests; anti-entropy repair merges them\n");
+    free(c.buf);
+    rows[1].digest = rows[3].digest = 7; /* the same data: no line */
+    rows[3].state = ST_UNREACHABLE;
+    cli_print_status(capture_open(&c), rows, 4);
+    assert_null(strstr(capture_text(&c), "divergence"));
+    free(c.buf);
+}
+
 static void test_state_text(void **state)
 {
     assert_string_equal(cli_state_text(ST_ACTIVE), "active");
@@ -826,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_print_movie),
         cmocka_unit_test(test_print_lines),
         cmocka_unit_test(test_print_status),
+        cmocka_unit_test(test_print_status_divergence),
         cmocka_unit_test(test_state_text),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_exit_codes),
