@@ -39,65 +39,111 @@ static bool_t do_submit(void *arg, void *res, struct svc_req *rq)
     return TRUE;
 }
 
-/* Replica-to-replica calls are checked before anything is applied. */
-static bool refuse_unsigned(const char *label, xdrproc_t proc, void *arg, u_int *mac_len,
-                            char **mac_val, uint32_t from, const char *what)
+/* ---- replica-to-replica calls (GOSSIP, SNAPSHOT, REPAIR) ---------------
+ * A call's MAC is checked before anything is applied, and the reply is
+ * signed over it (auth.h), so a reply fits only its call.  What differs
+ * between the three is in a table. */
+
+struct mac_ref {
+    u_int *len;
+    char **val;
+};
+
+struct peer_proc {
+    const char *label, *what;
+    xdrproc_t args_proc, res_proc;
+    /* where the call's and the reply's MACs are, and who the caller says it is */
+    void (*refs)(void *args, void *res, struct mac_ref *call, struct mac_ref *reply,
+                 uint32_t *from);
+    void (*serve)(void *args, void *res);
+    void (*deny)(void *res);   /* the reply to a call without a valid MAC */
+};
+
+static bool_t serve_signed(const struct peer_proc *p, void *args, void *res)
 {
-    if (auth_verify_call(label, proc, arg, mac_len, mac_val))
-        return false;
-    log_warn("refused %s claiming to be from replica %u: missing or wrong authenticator "
-             "(not a peer, or another key file)", what, from);
-    return true;
+    struct mac_ref call, reply;
+    uint32_t from;
+    p->refs(args, res, &call, &reply, &from);
+    if (!auth_verify_call(p->label, p->args_proc, args, call.len, call.val)) {
+        log_warn("refused %s claiming to be from replica %u: missing or wrong authenticator "
+                 "(not a peer, or another key file)", p->what, from);
+        p->deny(res);
+        return TRUE;
+    }
+    p->serve(args, res);
+    /* Unsigned (the caller then ignores it) only without memory for the MAC. */
+    auth_sign_reply(p->label, *call.len, *call.val, p->res_proc, res, reply.len, reply.val);
+    return TRUE;
 }
+
+static void gossip_refs(void *args, void *res, struct mac_ref *call, struct mac_ref *reply,
+                        uint32_t *from)
+{
+    rt_gossip_args *a = args;
+    rt_gossip_res *r = res;
+    *call = (struct mac_ref){&a->mac.mac_len, &a->mac.mac_val};
+    *reply = (struct mac_ref){&r->mac.mac_len, &r->mac.mac_val};
+    *from = a->from;
+}
+static void serve_gossip(void *args, void *res) { state_gossip_in(served_state, args, res); }
+static void gossip_deny(void *res) { ((rt_gossip_res *)res)->status = RT_DENIED; }
+
+/* The rows are this replica's database: the joining replica installs them
+ * only with the reply's MAC, which also ties them to the call's session
+ * and cursor. */
+static void snapshot_refs(void *args, void *res, struct mac_ref *call, struct mac_ref *reply,
+                          uint32_t *from)
+{
+    rt_snap_args *a = args;
+    rt_snap_res *r = res;
+    *call = (struct mac_ref){&a->mac.mac_len, &a->mac.mac_val};
+    *reply = (struct mac_ref){&r->mac.mac_len, &r->mac.mac_val};
+    *from = a->from;
+}
+static void serve_snapshot(void *args, void *res) { snapshot_serve(served_state, args, res); }
+static void snapshot_deny(void *res)
+{
+    rt_snap_res *r = res;
+    r->status = RT_DENIED;
+    r->rows.part = SNAP_END; /* the reply cannot carry an unknown part */
+}
+
+/* The rows are this replica's: the caller merges them only with the MAC. */
+static void repair_refs(void *args, void *res, struct mac_ref *call, struct mac_ref *reply,
+                        uint32_t *from)
+{
+    rt_repair_args *a = args;
+    rt_repair_res *r = res;
+    *call = (struct mac_ref){&a->mac.mac_len, &a->mac.mac_val};
+    *reply = (struct mac_ref){&r->mac.mac_len, &r->mac.mac_val};
+    *from = a->from;
+}
+static void serve_repair(void *args, void *res) { repair_serve(served_state, args, res); }
+static void repair_deny(void *res) { ((rt_repair_res *)res)->status = RT_DENIED; }
+
+static const struct peer_proc gossip_proc = {
+    AUTH_GOSSIP, "GOSSIP", (xdrproc_t)xdr_rt_gossip_args, (xdrproc_t)xdr_rt_gossip_res,
+    gossip_refs, serve_gossip, gossip_deny};
+static const struct peer_proc snapshot_proc = {
+    AUTH_SNAPSHOT, "SNAPSHOT", (xdrproc_t)xdr_rt_snap_args, (xdrproc_t)xdr_rt_snap_res,
+    snapshot_refs, serve_snapshot, snapshot_deny};
+static const struct peer_proc repair_proc = {
+    AUTH_REPAIR, "REPAIR", (xdrproc_t)xdr_rt_repair_args, (xdrproc_t)xdr_rt_repair_res,
+    repair_refs, serve_repair, repair_deny};
 
 static bool_t do_gossip(void *arg, void *res, struct svc_req *rq)
 {
-    rt_gossip_args *a = arg;
-    rt_gossip_res *r = res;
-    if (refuse_unsigned(AUTH_GOSSIP, (xdrproc_t)xdr_rt_gossip_args, a, &a->mac.mac_len,
-                        &a->mac.mac_val, a->from, "GOSSIP")) {
-        r->status = RT_DENIED;
-        return TRUE;
-    }
-    state_gossip_in(served_state, a, r);
-    /* Unsigned (the caller ignores it) only if there is no memory for the MAC. */
-    auth_sign_reply(AUTH_GOSSIP, a->mac.mac_len, a->mac.mac_val, (xdrproc_t)xdr_rt_gossip_res, r,
-                    &r->mac.mac_len, &r->mac.mac_val);
-    return TRUE;
+    return serve_signed(&gossip_proc, arg, res);
 }
 
 static bool_t do_snapshot(void *arg, void *res, struct svc_req *rq)
 {
-    rt_snap_args *a = arg;
-    rt_snap_res *r = res;
-    if (refuse_unsigned(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_snap_args, a, &a->mac.mac_len,
-                        &a->mac.mac_val, a->from, "SNAPSHOT")) {
-        r->status = RT_DENIED;
-        r->rows.part = SNAP_END;
-        return TRUE;
-    }
-    snapshot_serve(served_state, a, r);
-    /* The rows are the peer's database: the joining replica takes them only
-     * with this MAC, which also ties them to this call's session and cursor. */
-    auth_sign_reply(AUTH_SNAPSHOT, a->mac.mac_len, a->mac.mac_val, (xdrproc_t)xdr_rt_snap_res, r,
-                    &r->mac.mac_len, &r->mac.mac_val);
-    return TRUE;
+    return serve_signed(&snapshot_proc, arg, res);
 }
 
 static bool_t do_repair(void *arg, void *res, struct svc_req *rq)
 {
-    rt_repair_args *a = arg;
-    rt_repair_res *r = res;
-    if (refuse_unsigned(AUTH_REPAIR, (xdrproc_t)xdr_rt_repair_args, a, &a->mac.mac_len,
-                        &a->mac.mac_val, a->from, "REPAIR")) {
-        r->status = RT_DENIED;
-        return TRUE;
-    }
-    repair_serve(served_state, a, r);
-    /* The rows are this replica's: the caller merges them only with this MAC. */
-    auth_sign_reply(AUTH_REPAIR, a->mac.mac_len, a->mac.mac_val, (xdrproc_t)xdr_rt_repair_res, r,
-                    &r->mac.mac_len, &r->mac.mac_val);
-    return TRUE;
+    return serve_signed(&repair_proc, arg, res);
 }
 
 static bool_t do_status(void *arg, void *res, struct svc_req *rq)
