@@ -15,6 +15,7 @@ int replica_init(replica_t *r, uint32_t id, uint32_t n, const struct replica_hoo
     memset(r, 0, sizeof *r);
     r->id = id;
     r->n = n;
+    r->trust_discards = true;
     vts_zero(&r->replica_ts, n);
     vts_zero(&r->value_ts, n);
     for (uint32_t k = 0; k < n; k++)
@@ -197,8 +198,10 @@ int replica_gossip_receive(replica_t *r, uint32_t from, const vts_t *their_ts,
     /* A complete message brought every record their_ts covers that we
      * lacked (records missing from the sender's log were discarded, so
      * every replica, us included, has them): adopt their_ts.  A partial
-     * one only advanced the per-origin counters above. */
-    if (!more && !gap) {
+     * one only advanced the per-origin counters above.  A replica that
+     * lost state may lack what was discarded: it adopts nothing
+     * (trust_discards, recovery.h). */
+    if (!more && !gap && r->trust_discards) {
         vts_t theirs = *their_ts;
         theirs.t[r->id] = 0; /* nobody knows more of our own updates */
         vts_merge(&r->replica_ts, &theirs);

@@ -57,6 +57,11 @@ typedef struct replica {
     urec_t *log;
     size_t log_len;
     size_t log_cap;
+    /* A complete gossip message's replica_ts is adopted: records missing
+     * from the sender's log were discarded, so every replica has them, us
+     * included -- unless we lost state.  True but while recovering
+     * (state.c sets it; recovery.h). */
+    bool trust_discards;
     struct replica_hooks hooks;
 } replica_t;
 

@@ -17,8 +17,32 @@ void recovery_begin(recovery_t *r, const char *why)
     r->heard = 0;
     r->own_known = 0;
     r->best = r->self;
+    r->best_sum = 0;
+    vts_zero(&r->known, r->n);
     r->rejoin = false;
     snprintf(r->why, sizeof r->why, "%s", why);
+}
+
+static enum recovery_event done(recovery_t *r)
+{
+    r->active = false;
+    r->rejoin = false;
+    return RECOVERY_DONE;
+}
+
+static uint64_t sum(const vts_t *v)
+{
+    uint64_t n = 0;
+    for (uint32_t k = 0; k < v->n; k++)
+        n += v->t[k];
+    return n;
+}
+
+int recovery_source(const recovery_t *r)
+{
+    if (!r->active || r->rejoin || recovery_waiting(r) != 0 || r->best == r->self)
+        return -1;
+    return (int)r->best;
 }
 
 uint64_t recovery_waiting(const recovery_t *r)
@@ -32,9 +56,7 @@ enum recovery_event recovery_check(recovery_t *r, const vts_t *ours)
 {
     if (!r->active || recovery_waiting(r) != 0 || ours->t[r->self] < r->own_known)
         return RECOVERY_NONE;
-    r->active = false;
-    r->rejoin = false;
-    return RECOVERY_DONE;
+    return done(r);
 }
 
 enum recovery_event recovery_heard(recovery_t *r, uint32_t from, const vts_t *their,
@@ -56,17 +78,27 @@ enum recovery_event recovery_heard(recovery_t *r, uint32_t from, const vts_t *th
         begun = true;
     }
     r->heard |= 1ULL << from;
-    if (held > r->own_known) {
+    vts_merge(&r->known, their);
+    uint64_t total = sum(their);
+    if (r->best == r->self || held > r->own_known ||
+        (held == r->own_known && from != r->best && total > r->best_sum)) {
         r->own_known = held;
         r->best = from;
         r->rejoin = false;
     }
-    if (recovery_check(r, ours) == RECOVERY_DONE)
-        return RECOVERY_DONE;
-    if (recovery_waiting(r) == 0) {
-        /* All that best had for us came, and ours are still short: they
-         * left its log (known everywhere, before we lost them). */
-        if (complete && from == r->best && !r->rejoin) {
+    if (from == r->best)
+        r->best_sum = total;
+    if (recovery_waiting(r) != 0)
+        return begun ? RECOVERY_BEGUN : RECOVERY_NONE;
+    /* We hold all that anyone reported: nothing can be missing. */
+    if (have >= r->own_known && vts_le(&r->known, ours))
+        return done(r);
+    /* All that best has past ours came: do we hold all it holds now?  If
+     * not, the rest left its log (known everywhere, before we lost it). */
+    if (complete && from == r->best) {
+        if (have >= r->own_known && vts_le(their, ours))
+            return done(r);
+        if (!r->rejoin) {
             r->rejoin = true;
             return RECOVERY_REJOIN;
         }

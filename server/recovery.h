@@ -22,7 +22,17 @@
  * peer that holds the most (gossip brings them; receive_record accepts our
  * own records then), or, when that peer's log no longer has them (every
  * replica had acknowledged them before we lost them), by copying that
- * peer's state (a snapshot).  Only then does recovery end.
+ * peer's state (a snapshot).
+ *
+ * What we lost of other replicas' records matters too: a record every
+ * replica had acknowledged left every log, so gossip never brings it
+ * again, and a replica that lacks it stays behind for good.  So recovery
+ * ends only once a complete exchange with that best peer (its answer to our
+ * call: every record it has past ours) leaves us holding all it holds; if
+ * it does not, we copy its state.  That peer is enough: a record left a
+ * log only when every replica had it, that peer included.  (While
+ * recovering, a complete message's replica_ts is not adopted, as it is
+ * otherwise -- gossip.h: trust_discards.)  Only then does recovery end.
  *
  * When some peers cannot be reached, the replica stays recovering until
  * they can (queries go on; updates go to the other replicas); with none
@@ -48,7 +58,9 @@ typedef struct recovery {
     bool active;          /* recovering: no sequence numbers handed out */
     uint64_t heard;       /* bit k: peer k heard from since recovery began */
     uint64_t own_known;   /* the most of our own records a peer holds */
-    uint32_t best;        /* a peer that holds own_known of them */
+    uint32_t best;        /* a peer that holds own_known of them (then the most records) */
+    uint64_t best_sum;    /* the records best holds in all */
+    vts_t known;          /* the merge of what the peers reported holding */
     bool rejoin;          /* best's log lacks them: copy best's state */
     char why[256];        /* what started it, for STATUS and the log */
 } recovery_t;
@@ -72,9 +84,13 @@ void recovery_begin(recovery_t *r, const char *why);
 enum recovery_event recovery_heard(recovery_t *r, uint32_t from, const vts_t *their,
                                    const vts_t *ours, bool complete);
 
-/* Our replica_ts changed otherwise (a snapshot was installed): done if
- * every peer was heard and nothing is missing now. */
+/* Our replica_ts changed otherwise (best's state, or a peer's at start, was
+ * copied): done if every peer was heard and none holds more of our own. */
 enum recovery_event recovery_check(recovery_t *r, const vts_t *ours);
+
+/* The peer to exchange with (recovery waits for a complete answer of it),
+ * or -1: still waiting for peers, or copying its state. */
+int recovery_source(const recovery_t *r);
 
 /* The peers still to hear from, as a bit mask. */
 uint64_t recovery_waiting(const recovery_t *r);

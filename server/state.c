@@ -389,11 +389,7 @@ uint64_t state_recovery_waiting(state_t *s)
 int state_recovery_source(state_t *s)
 {
     pthread_mutex_lock(&s->lock);
-    const recovery_t *r = &s->recovery;
-    int k = r->active && !r->rejoin && recovery_waiting(r) == 0 &&
-                    s->rep.replica_ts.t[s->rep.id] < r->own_known
-                ? (int)r->best
-                : -1;
+    int k = recovery_source(&s->recovery);
     pthread_mutex_unlock(&s->lock);
     return k;
 }

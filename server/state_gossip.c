@@ -84,6 +84,7 @@ static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts
             st = RT_INTERNAL;
         } else {
             size_t log_before = s->rep.log_len;
+            s->rep.trust_discards = !s->recovery.active;
             int added = check_epoch(s, from, epoch, &their);
             if (added == 0)
                 added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);

@@ -99,6 +99,42 @@ static void test_rejoin_when_the_log_lacks_them(void **st)
     assert_false(r.rejoin);
 }
 
+/* We lost records of another replica that every log has dropped (a
+ * restored backup): none of ours is missing, but the best peer's complete
+ * answer leaves us short of what it holds, so we copy it; once we hold all
+ * it holds, recovery ends without a copy. */
+static void test_other_replicas_records_count(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 0, 3);
+    recovery_begin(&r, "restored");
+    vts_t ours, ahead, same;
+    vts_zero(&ours, 3);
+    ours.t[2] = 21;
+    ahead = ours;
+    ahead.t[2] = 55;
+    same = ours;
+    assert_int_equal(recovery_source(&r), -1); /* nobody heard yet */
+    assert_int_equal(recovery_heard(&r, 1, &same, &ours, false), RECOVERY_NONE);
+    assert_int_equal(recovery_heard(&r, 2, &ahead, &ours, false), RECOVERY_NONE);
+    assert_true(r.active);
+    /* own_known is 0 everywhere: the best is the peer that holds the most */
+    assert_int_equal(recovery_source(&r), 2);
+    /* a complete answer of another peer proves nothing */
+    assert_int_equal(recovery_heard(&r, 1, &same, &ours, true), RECOVERY_NONE);
+    assert_int_equal(recovery_heard(&r, 2, &ahead, &ours, true), RECOVERY_REJOIN);
+    assert_int_equal(recovery_source(&r), -1); /* copying */
+    recovery_t g;
+    recovery_init(&g, 0, 3);
+    recovery_begin(&g, "restored");
+    assert_int_equal(recovery_heard(&g, 1, &same, &ours, false), RECOVERY_NONE);
+    assert_int_equal(recovery_heard(&g, 2, &ahead, &ours, false), RECOVERY_NONE);
+    /* this time the exchange brought 22..55 */
+    assert_int_equal(recovery_heard(&g, 2, &ahead, &ahead, true), RECOVERY_DONE);
+    assert_false(g.active);
+}
+
 /* A replica that believed its state whole hears of a loss. */
 static void test_late_loss_begins_recovery(void **st)
 {
@@ -137,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_done_when_every_peer_heard),
         cmocka_unit_test(test_waits_for_own_records),
         cmocka_unit_test(test_rejoin_when_the_log_lacks_them),
+        cmocka_unit_test(test_other_replicas_records_count),
         cmocka_unit_test(test_late_loss_begins_recovery),
         cmocka_unit_test(test_check_waits_for_everyone),
     };
