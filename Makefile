@@ -52,6 +52,7 @@ CLIENT_LIB := $(patsubst %.c,$(BUILD)/%.o,$(filter-out client/main.c,$(wildcard 
 HIST_LIB   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out tests/lib/histcheck.c,$(wildcard tests/lib/*.c)))
 
 PROGS := $(BIN)/ratingd $(BIN)/ratingfe $(BIN)/rating $(BIN)/histcheck
+SIM_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
 BENCH := $(BIN)/ratingbench
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Helpers the unit tests share (tests/unit/*.c that are not test_*.c), in an archive: a test
@@ -64,7 +65,7 @@ UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out tests/unit/test_%.c,$(w
 
 .PHONY: FORCE all demo test unit e2e asan deps clean bench test-cluster fuzz fuzz-long fuzz-bins \
         fuzz-seeds soak valgrind install uninstall
-all: $(PROGS)
+all: $(PROGS) $(BIN)/ratingsim
 
 $(GEN)/rating.h: rating.x
 	@mkdir -p $(GEN)
@@ -101,6 +102,11 @@ $(BIN)/rating: $(BUILD)/client/main.o $(CLIENT_LIB) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BIN)/histcheck: $(BUILD)/tests/lib/histcheck.o $(HIST_LIB) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The deterministic simulator (tests/sim): the replica's library in one process.
+$(BIN)/ratingsim: $(SIM_OBJ) $(HIST_LIB) $(SERVER_LIB) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -247,7 +253,7 @@ MAN_SUBST  = sed -e 's|/etc/ratingd|$(SYSCONFDIR)/ratingd|g' \
                  -e 's|/var/lib/ratingd|$(LOCALSTATEDIR)/lib/ratingd|g' \
                  -e 's|/lib/systemd/system|$(UNITDIR)|g'
 
-install: $(PROGS)
+install: $(PROGS) $(BIN)/ratingsim
 	$(INSTALL) -D -m 755 $(BIN)/ratingd $(DESTDIR)$(SBINDIR)/ratingd
 	$(INSTALL) -D -m 755 $(BIN)/ratingfe $(DESTDIR)$(SBINDIR)/ratingfe
 	$(INSTALL) -D -m 755 $(BIN)/rating $(DESTDIR)$(BINDIR)/rating
