@@ -86,6 +86,8 @@ void clients_init(sim_t *s)
         snprintf(c->name, sizeof c->name, "s%u", i);
         c->fe = i % s->nfe;
         vts_zero(&c->prev, s->n);
+        if ((s->active & 1u << F_CLOCK) && prng_chance(&s->rng, 0.5))
+            c->skew_ms = (int64_t)prng_range(&s->rng, 0, 2 * 3600 * 1000) - 3600 * 1000;
         c->uid = (upd_id_t){0x5100 + i, 1};
         c->seq = 1;
         for (uint32_t k = 0; k < s->nkeys; k++)
@@ -118,7 +120,17 @@ static uint32_t pick_key(sim_t *s, const session_t *c, bool write)
     return (uint32_t)prng_below(&s->rng, shared0);
 }
 
-/* The next operation: c->kind, key, and for an update upd and upd_uid. */
+/* The stamp a client chooses for a new update once issue 10's fix lets it:
+ * its clock, but above the last it used. */
+static uint64_t next_stamp(const sim_t *s, session_t *c)
+{
+    uint64_t clock = (uint64_t)((int64_t)(SIM_EPOCH_MS + s->now / MS) + c->skew_ms);
+    c->last_stamp = clock > c->last_stamp ? clock : c->last_stamp + 1;
+    return c->last_stamp;
+}
+
+/* The next operation: c->kind, key, and for an update upd, upd_uid and
+ * stamp (a repeat keeps all three). */
 static void choose(sim_t *s, session_t *c)
 {
     if (c->last_unknown && prng_chance(&s->rng, 0.5)) {
@@ -150,6 +162,7 @@ static void choose(sim_t *s, session_t *c)
         c->upd.halves = pick_value(s, k);
     }
     c->upd_uid = c->uid;
+    c->stamp = next_stamp(s, c);
 }
 
 /* ---- requests and replies: the one place they are built and read ------------ */
@@ -160,7 +173,7 @@ static char *build_update(const session_t *c, size_t *len)
     memset(&a, 0, sizeof a);
     a.uid.origin = c->upd_uid.origin;
     a.uid.seq = c->upd_uid.seq;
-    /* issue 10's fix: a.stamp = the session's stamp for this update */
+    /* issue 10's fix: a.stamp = c->stamp; */
     char *buf = NULL;
     if (vts_to_xdr(&a.prev, &c->prev) == 0 && op_to_xdr(&a.op, &c->upd) == 0)
         buf = wire_encode((xdrproc_t)xdr_rt_update_args, &a, len);
@@ -397,11 +410,12 @@ void client_next(sim_t *s, uint32_t i)
     if (c->kind == M_QUERY)
         sim_trace(s, "%s reads %u:%u", c->name, k->user, k->movie);
     else
-        sim_trace(s, "%s %s %u:%u = %u (uid %llu:%llu)", c->name,
+        sim_trace(s, "%s %s %u:%u = %u (uid %llu:%llu, stamp %llu)", c->name,
                   c->kind == M_SUBMIT ? "submits" : c->upd.kind == OP_DELETE ? "deletes"
                                                                              : "updates",
                   k->user, k->movie, c->upd.kind == OP_DELETE ? 0 : c->upd.halves,
-                  (unsigned long long)c->upd_uid.origin, (unsigned long long)c->upd_uid.seq);
+                  (unsigned long long)c->upd_uid.origin, (unsigned long long)c->upd_uid.seq,
+                  (unsigned long long)c->stamp);
     start_round(s, c);
 }
 
@@ -427,7 +441,8 @@ static void record_outcome(sim_t *s, session_t *c, const struct answer *a)
         h.halves = c->upd.kind == OP_DELETE ? 0 : c->upd.halves;
         h.uid_origin = c->upd_uid.origin;
         h.uid_seq = c->upd_uid.seq;
-        /* issue 10's fix: h.stamp = the stamp of the write */
+        /* issue 10's fix: h.stamp = c->stamp (or the reply's, if a replica may change it);
+         * until then the replica picks it and the client cannot know it */
         h.status = a->status == RT_OK ? HIST_OK : o->pending || o->applied ? HIST_UNKNOWN
                                                                          : HIST_FAIL;
         c->believed[c->key] = h.status == HIST_OK ? h.halves != 0
@@ -443,8 +458,12 @@ static void record_outcome(sim_t *s, session_t *c, const struct answer *a)
         what = h.status == HIST_OK ? "ok" : h.status == HIST_UNKNOWN ? "unknown" : "failed";
     }
     s->st.ops++;
-    sim_trace(s, "%s: %s %u:%u value %u (%s)", c->name, what, k->user, k->movie, h.halves,
-              status_text(a->status));
+    char ts[VTS_MAX * 22 + 4] = "";
+    if (a->have_ts)
+        vts_format(&a->ts, ts, sizeof ts);
+    sim_trace(s, "%s: %s %u:%u value %u (%s%s%u%s%s)", c->name, what, k->user, k->movie,
+              h.halves, status_text(a->status), a->status == RT_UNAVAILABLE ? "" : " at r",
+              a->status == RT_UNAVAILABLE ? 0 : c->target, ts[0] ? " ts " : "", ts);
 }
 
 static void finish(sim_t *s, session_t *c, const struct answer *a)

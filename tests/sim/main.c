@@ -236,7 +236,8 @@ static int collect(const struct options *o, const char *base, struct sim_stats *
             fclose(out);
         unlink(path);
     }
-    qsort(lines, n, sizeof *lines, by_seed);
+    if (n)
+        qsort(lines, n, sizeof *lines, by_seed);
     for (size_t i = 0; i < n; i++) {
         fputs(lines[i], stdout);
         free(lines[i]);

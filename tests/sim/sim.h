@@ -168,6 +168,9 @@ typedef struct session {
     uint32_t halves;             /* written or read */
     op_t upd;                    /* an update's operation */
     upd_id_t upd_uid;
+    uint64_t stamp;              /* the update's stamp, as the client would choose it */
+    uint64_t last_stamp;
+    int64_t skew_ms;             /* the client's clock against simulated time */
     bool last_unknown;           /* the last update's outcome is not known */
     uint64_t t0;
     /* the front end's work on it (forward.c) */
