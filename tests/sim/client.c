@@ -30,10 +30,11 @@
  * for every time-out.
  *
  * Issue 10's fix (a stamp chosen by the client in rt_update_args, and
- * rt_update_res's stamp and RT_STALE) goes into build_update and
- * update_answered: the request carries the session's stamp (max of its
- * clock and its last stamp + 1, kept for a repeat), the reply's stamp goes
- * into the history, and RT_STALE takes a new uid above the stamp returned.
+ * rt_update_res's stamp and RT_STALE) goes into build_update, read_reply
+ * and record_outcome, where comments mark the lines: the request carries
+ * c->stamp (next_stamp: the session's clock, above its last stamp, kept
+ * for a repeat), the stamp goes into the history, and RT_STALE takes a new
+ * uid with a stamp above the one returned.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,11 @@ void client_deadline(sim_t *s, uint32_t i, uint64_t call)
     if (!c->busy || c->call != call)
         return;
     sim_trace(s, "fe%u: call %llu to r%u timed out", c->fe, (unsigned long long)call, c->target);
+    if (s->ops[c->op].handled_call == call) {
+        s->st.late_copies++; /* the next replica gets a second copy of a handled request */
+        sim_trace(s, "fe%u: r%u had handled call %llu: its answer is late", c->fe, c->target,
+                  (unsigned long long)call);
+    }
     c->call = 0;
     route_report(s, &s->fe[c->fe], c->target, ROUTE_FAILED, NULL);
     try_next(s, c);
@@ -373,6 +379,7 @@ void client_copy_handled(sim_t *s, const msg_t *m, rt_status st)
     op_rec_t *o = &s->ops[m->op];
     session_t *c = session_of(s, m->op);
     o->pending--;
+    o->handled_call = m->call;
     if (o->write && st == RT_OK)
         o->applied = true;
     if (!(c->busy && c->op == m->op && c->call == m->call)) {
@@ -397,7 +404,7 @@ void client_next(sim_t *s, uint32_t i)
         s->ops = ops;
         s->capops = cap;
     }
-    s->ops[s->nops] = (op_rec_t){i, c->kind != M_QUERY, 0, false};
+    s->ops[s->nops] = (op_rec_t){i, c->kind != M_QUERY, 0, false, 0};
     c->op = s->nops++;
     c->args = c->kind == M_QUERY ? build_query(s, c, &c->args_len) : build_update(c, &c->args_len);
     if (!c->args)

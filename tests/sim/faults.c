@@ -79,18 +79,18 @@ void faults_plan(sim_t *s)
     n->p_dup = active(s, F_DUP) ? 0.01 + 0.05 * prng_unit(&s->rng) : 0;
     n->p_delay = active(s, F_DELAY) ? 0.05 + 0.3 * prng_unit(&s->rng) : 0;
     n->delay_max_gossip = 3 * GOSSIP_TIMEOUT;
-    n->delay_max_client = FE_TIMEOUT / 2; /* below the front end's time-out */
+    /* a request's delay and its reply's together stay below the front end's time-out */
+    n->delay_max_client = FE_TIMEOUT / 4;
     n->p_late = active(s, F_LATE) ? 0.02 + 0.08 * prng_unit(&s->rng) : 0;
     n->p_lost_reply = active(s, F_LATE) ? 0.05 * prng_unit(&s->rng) : 0;
     for (uint32_t k = 0; k < s->n; k++)
-        if (active(s, F_CLOCK) && prng_chance(&s->rng, 0.5))
+        if (active(s, F_CLOCK) && prng_chance(&s->rng, 0.5)) {
             s->node[k].skew_ms = (int64_t)prng_range(&s->rng, 0, 2 * 3600 * 1000) - 3600 * 1000;
+            s->st.faults[F_CLOCK]++;
+        }
     s->fault_gap = prng_range(&s->rng, 20, 150) * MS;
     if (s->active & injected)
         sim_at(s, prng_range(&s->rng, 0, 2 * s->fault_gap), EV_FAULT, 0, 0, 0, NULL);
-    for (int f = 0; f < F_COUNT; f++)
-        if (active(s, (enum fault)f) && !(injected & 1u << f))
-            s->st.faults[f]++; /* a message fault counts once per schedule */
 }
 
 static uint32_t unavailable(const sim_t *s)

@@ -113,6 +113,10 @@ static int parse(int argc, char **argv, struct options *o)
         fprintf(stderr, "ratingsim: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
+    if (o->history && o->jobs > 1) {
+        fprintf(stderr, "ratingsim: --history writes one file: not with --jobs\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -258,18 +262,20 @@ static void summary(const struct options *o, const struct sim_stats *t, double s
         if (t->faults[f])
             len += (size_t)snprintf(injected + len, sizeof injected - len, " %s %llu",
                                     fault_names[f], (unsigned long long)t->faults[f]);
-    printf("ratingsim: %llu schedules (seeds %llu..%llu, %s replicas, %u steps, faults %s) in "
-           "%.1f s\n",
-           (unsigned long long)t->schedules, (unsigned long long)o->seed,
-           (unsigned long long)(o->seed + o->schedules - 1),
-           replicas, o->par.steps,
-           faults, secs);
-    printf("ratingsim: %llu operations checked (%llu writes, %llu reads); faults injected:%s%s; "
+    char seeds[64];
+    if (t->schedules < o->schedules)
+        snprintf(seeds, sizeof seeds, "from %llu, stopped by --time-limit",
+                 (unsigned long long)o->seed);
+    else
+        snprintf(seeds, sizeof seeds, "%llu..%llu", (unsigned long long)o->seed,
+                 (unsigned long long)(o->seed + o->schedules - 1));
+    printf("ratingsim: %llu schedules (seeds %s, %s replicas, %u steps, faults %s) in %.1f s\n",
+           (unsigned long long)t->schedules, seeds, replicas, o->par.steps, faults, secs);
+    printf("ratingsim: %llu operations checked (%llu writes, %llu reads); faults injected:%s; "
            "late copies handled %llu, rejoins %llu (%llu behind their own updates), messages "
            "%llu\n",
            (unsigned long long)t->ops, (unsigned long long)t->writes,
            (unsigned long long)t->reads, len ? injected : " none",
-           len ? " (drop, dup, delay, late: schedules using them)" : "",
            (unsigned long long)t->late_copies, (unsigned long long)t->rejoins,
            (unsigned long long)t->behind, (unsigned long long)t->messages);
     printf("ratingsim: %llu violations in %llu schedules\n", (unsigned long long)t->violations,

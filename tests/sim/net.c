@@ -9,9 +9,12 @@
  * was (or will be) handled, or says so: only F_LATE and F_PAUSE do (a
  * request handled after the front end gave up on it, a lost reply), and
  * those are the late copies of issue 10's bug 1.  So a drop loses a client
- * request before it arrives, a duplicate follows its original at once, a
- * delay stays below the front end's time-out, and a partition refuses new
- * requests but lets replies through.  Gossip suffers everything.
+ * request before it arrives, only gossip is duplicated (a duplicate of a
+ * request that was refused could be accepted after the front end moved on:
+ * a late copy), a request's and its reply's delays together stay below the
+ * front end's time-out, and a
+ * partition refuses new requests but lets replies through.  Gossip suffers
+ * everything.
  *
  * Connections: a message to a replica is for the incarnation it was sent
  * to.  A replica that is down, or restarted since, refuses a request (the
@@ -83,19 +86,21 @@ static bool active(const sim_t *s, enum fault f) { return s->net.on && (s->activ
 static uint64_t extra_delay(sim_t *s, const msg_t *m)
 {
     uint64_t d = 0;
-    if (active(s, F_DELAY) && prng_chance(&s->rng, s->net.p_delay))
+    if (active(s, F_DELAY) && prng_chance(&s->rng, s->net.p_delay)) {
         d += prng_range(&s->rng, 0, is_gossip(m) ? s->net.delay_max_gossip
                                                  : s->net.delay_max_client);
+        s->st.faults[F_DELAY]++;
+    }
     if (active(s, F_LATE) && msg_is_request(m) && is_client(m) &&
         prng_chance(&s->rng, s->net.p_late)) {
         d += FE_TIMEOUT + prng_range(&s->rng, 0, 4 * FE_TIMEOUT);
+        s->st.faults[F_LATE]++;
         sim_trace(s, "net: request of call %llu will arrive late", (unsigned long long)m->call);
     }
     return d;
 }
 
-/* A second copy of m, right behind it for client requests (so it never
- * arrives after the front end gave up), anywhere later for gossip. */
+/* A second copy of a gossip message, up to 100 ms after the first. */
 static void duplicate(sim_t *s, const msg_t *m, uint64_t after)
 {
     msg_t *d = malloc(sizeof *d);
@@ -106,10 +111,7 @@ static void duplicate(sim_t *s, const msg_t *m, uint64_t after)
     d->buf = buf;
     if (m->len)
         memcpy(buf, m->buf, m->len);
-    if (is_client(m))
-        client_copy_sent(s, m->op);
-    schedule(s, d, after + (is_client(m) ? prng_range(&s->rng, 1, 200)
-                                         : prng_range(&s->rng, 0, 100 * MS)));
+    schedule(s, d, after + prng_range(&s->rng, 0, 100 * MS));
 }
 
 void net_send(sim_t *s, msg_t *m)
@@ -123,19 +125,22 @@ void net_send(sim_t *s, msg_t *m)
         prng_chance(&s->rng, s->net.p_drop)) {
         sim_trace(s, "net: lost %s call %llu from %u to %u", is_gossip(m) ? "gossip" : "request",
                   (unsigned long long)m->call, m->from, m->to);
+        s->st.faults[F_DROP]++;
         net_discard(s, m);
         return;
     }
     if (active(s, F_LATE) && is_client(m) && !msg_is_request(m) &&
         prng_chance(&s->rng, s->net.p_lost_reply)) {
         sim_trace(s, "net: lost the reply of call %llu", (unsigned long long)m->call);
+        s->st.faults[F_LATE]++;
         net_discard(s, m);
         return;
     }
     uint64_t after = latency(s) + extra_delay(s, m);
-    if (active(s, F_DUP) && is_gossip(m) &&
-        prng_chance(&s->rng, s->net.p_dup))
+    if (active(s, F_DUP) && is_gossip(m) && prng_chance(&s->rng, s->net.p_dup)) {
         duplicate(s, m, after);
+        s->st.faults[F_DUP]++;
+    }
     schedule(s, m, after);
 }
 

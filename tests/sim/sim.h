@@ -143,6 +143,7 @@ typedef struct op_rec {
     bool write;
     uint32_t pending;            /* copies sent, not yet handled nor lost */
     bool applied;                /* a copy was answered RT_OK by a replica */
+    uint64_t handled_call;       /* the last call a replica handled */
 } op_rec_t;
 
 typedef struct front_end {
@@ -199,7 +200,8 @@ struct sim_params {
 struct sim_stats {
     uint64_t schedules, ops, writes, reads, violations, failing;
     uint64_t faults[F_COUNT];
-    uint64_t late_copies;        /* requests handled after their front end gave up */
+    uint64_t late_copies;        /* requests handled after their front end gave up, or
+                                    before it gave up without seeing the answer */
     uint64_t messages, gossip_calls, rejoins, unquiet;
     uint64_t behind;             /* restarts knowing fewer own updates than a peer */
 };
