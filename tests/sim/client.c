@@ -29,12 +29,13 @@
  * arrived).  The simulator knows this; a real client would log unknown
  * for every time-out.
  *
- * Issue 10's fix (a stamp chosen by the client in rt_update_args, and
- * rt_update_res's stamp and RT_STALE) goes into build_update, read_reply
- * and record_outcome, where comments mark the lines: the request carries
- * c->stamp (next_stamp: the session's clock, above its last stamp, kept
- * for a repeat), the stamp goes into the history, and RT_STALE takes a new
- * uid with a stamp above the one returned.
+ * Stamps (rating.x: whoever picks the id picks the stamp): a new update's
+ * is the session's clock in ms, above every stamp it used or was told of
+ * (next_stamp); a repeat keeps its id and stamp.  RT_STALE (a later write
+ * is there; the front end passes it on only when no copy can have been
+ * applied) makes the session send the update again at once with a new id
+ * and a stamp above the one returned, up to three times, as commands.c
+ * does; each attempt is a line of the history.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -121,22 +122,25 @@ static uint32_t pick_key(sim_t *s, const session_t *c, bool write)
     return (uint32_t)prng_below(&s->rng, shared0);
 }
 
-/* The stamp a client chooses for a new update once issue 10's fix lets it:
- * its clock, but above the last it used. */
-static uint64_t next_stamp(const sim_t *s, session_t *c)
+/* The stamp of a new update (client/session.c: fresh_stamp): the session's
+ * clock, above every stamp it used or was told of and above `after`. */
+static uint64_t next_stamp(const sim_t *s, session_t *c, uint64_t after)
 {
     uint64_t clock = (uint64_t)((int64_t)(SIM_EPOCH_MS + s->now / MS) + c->skew_ms);
-    c->last_stamp = clock > c->last_stamp ? clock : c->last_stamp + 1;
-    return c->last_stamp;
+    uint64_t floor = c->stamp_last > after ? c->stamp_last : after;
+    c->stamp_last = clock > floor ? clock : floor + 1;
+    return c->stamp_last;
 }
 
 /* The next operation: c->kind, key, and for an update upd, upd_uid and
  * stamp (a repeat keeps all three). */
 static void choose(sim_t *s, session_t *c)
 {
-    if (c->last_unknown && prng_chance(&s->rng, 0.5)) {
+    c->restamps = 0;
+    c->repeat = c->last_unknown && prng_chance(&s->rng, 0.5);
+    if (c->repeat) {
         sim_trace(s, "%s repeats its unanswered update with its uid", c->name);
-        return; /* the same kind, key, upd and uid */
+        return; /* the same kind, key, upd, uid and stamp */
     }
     if (c->last_unknown)
         c->uid.seq++; /* another update: the unanswered one keeps its id */
@@ -163,7 +167,7 @@ static void choose(sim_t *s, session_t *c)
         c->upd.halves = pick_value(s, k);
     }
     c->upd_uid = c->uid;
-    c->stamp = next_stamp(s, c);
+    c->stamp = next_stamp(s, c, 0);
 }
 
 /* ---- requests and replies: the one place they are built and read ------------ */
@@ -174,7 +178,7 @@ static char *build_update(const session_t *c, size_t *len)
     memset(&a, 0, sizeof a);
     a.uid.origin = c->upd_uid.origin;
     a.uid.seq = c->upd_uid.seq;
-    /* issue 10's fix: a.stamp = c->stamp; */
+    a.stamp = c->stamp;
     char *buf = NULL;
     if (vts_to_xdr(&a.prev, &c->prev) == 0 && op_to_xdr(&a.op, &c->upd) == 0)
         buf = wire_encode((xdrproc_t)xdr_rt_update_args, &a, len);
@@ -202,6 +206,7 @@ struct answer {
     vts_t ts;
     bool have_ts;
     uint32_t halves;
+    uint64_t stamp;        /* updates: the update's (RT_OK), the later write's (RT_STALE) */
 };
 
 static int read_reply(const msg_t *m, struct answer *out)
@@ -213,7 +218,7 @@ static int read_reply(const msg_t *m, struct answer *out)
             return -1;
         out->status = r.status;
         out->have_ts = vts_from_xdr(&out->ts, &r.ts) == RT_OK;
-        /* issue 10's fix: the stamp accepted (or, for RT_STALE, the later one) */
+        out->stamp = r.stamp;
         xdr_free((xdrproc_t)xdr_rt_update_res, (char *)&r);
         return 0;
     }
@@ -334,6 +339,7 @@ void client_deadline(sim_t *s, uint32_t i, uint64_t call)
                   (unsigned long long)call);
     }
     c->call = 0;
+    c->maybe_applied = true; /* forward.c: the call may have reached its replica */
     route_report(s, &s->fe[c->fe], c->target, ROUTE_FAILED, NULL);
     try_next(s, c);
 }
@@ -349,7 +355,9 @@ void client_receive(sim_t *s, msg_t *m)
     c->call = 0;
     front_end_t *fe = &s->fe[c->fe];
     if (m->kind == M_REFUSED) {
-        sim_trace(s, "fe%u: r%u refused call %llu", c->fe, c->target, (unsigned long long)m->call);
+        sim_trace(s, "fe%u: r%u %s call %llu", c->fe, c->target,
+                  m->reset ? "lost the connection of" : "refused", (unsigned long long)m->call);
+        c->maybe_applied |= m->reset; /* a reset after the call went out: it may have */
         route_report(s, fe, c->target, ROUTE_FAILED, NULL);
         net_discard(s, m);
         try_next(s, c);
@@ -365,6 +373,12 @@ void client_receive(sim_t *s, msg_t *m)
         return;
     }
     route_report(s, fe, c->target, ROUTE_OK, a.have_ts ? &a.ts : NULL);
+    if (a.status == RT_STALE && c->maybe_applied) {
+        /* forward.c: a copy may be applied (and superseded): not known */
+        struct answer unknown = {.status = RT_UNAVAILABLE};
+        finish(s, c, &unknown);
+        return;
+    }
     finish(s, c, &a);
 }
 
@@ -389,13 +403,9 @@ void client_copy_handled(sim_t *s, const msg_t *m, rt_status st)
     }
 }
 
-void client_next(sim_t *s, uint32_t i)
+/* Send the session's chosen operation through its front end. */
+static void start(sim_t *s, session_t *c)
 {
-    session_t *c = &s->sess[i];
-    if (c->busy || s->issued >= s->par->steps)
-        return;
-    s->issued++;
-    choose(s, c);
     if (s->nops == s->capops) {
         size_t cap = s->capops ? 2 * s->capops : 256;
         op_rec_t *ops = realloc(s->ops, cap * sizeof *ops);
@@ -404,12 +414,13 @@ void client_next(sim_t *s, uint32_t i)
         s->ops = ops;
         s->capops = cap;
     }
-    s->ops[s->nops] = (op_rec_t){i, c->kind != M_QUERY, 0, false, 0};
+    s->ops[s->nops] = (op_rec_t){c->id, c->kind != M_QUERY, 0, false, 0};
     c->op = s->nops++;
     c->args = c->kind == M_QUERY ? build_query(s, c, &c->args_len) : build_update(c, &c->args_len);
     if (!c->args)
         sim_die(s, "cannot encode a request");
     c->busy = true;
+    c->maybe_applied = false;
     c->t0 = s->now;
     c->deadline = s->now + FE_WAIT;
     c->round_delay = ROUND_DELAY_MIN;
@@ -424,6 +435,16 @@ void client_next(sim_t *s, uint32_t i)
                   (unsigned long long)c->upd_uid.origin, (unsigned long long)c->upd_uid.seq,
                   (unsigned long long)c->stamp);
     start_round(s, c);
+}
+
+void client_next(sim_t *s, uint32_t i)
+{
+    session_t *c = &s->sess[i];
+    if (c->busy || s->issued >= s->par->steps)
+        return;
+    s->issued++;
+    choose(s, c);
+    start(s, c);
 }
 
 /* Record the operation's outcome; what the session now believes of the key. */
@@ -448,13 +469,16 @@ static void record_outcome(sim_t *s, session_t *c, const struct answer *a)
         h.halves = c->upd.kind == OP_DELETE ? 0 : c->upd.halves;
         h.uid_origin = c->upd_uid.origin;
         h.uid_seq = c->upd_uid.seq;
-        /* issue 10's fix: h.stamp = c->stamp (or the reply's, if a replica may change it);
-         * until then the replica picks it and the client cannot know it */
-        h.status = a->status == RT_OK ? HIST_OK : o->pending || o->applied ? HIST_UNKNOWN
-                                                                         : HIST_FAIL;
+        h.stamp = a->status == RT_OK && a->stamp ? a->stamp : c->stamp;
+        h.status = a->status == RT_OK                ? HIST_OK
+                   : o->pending || o->applied        ? HIST_UNKNOWN
+                   : a->status == RT_STALE           ? HIST_STALE
+                                                     : HIST_FAIL;
         c->believed[c->key] = h.status == HIST_OK ? h.halves != 0
                               : a->status == RT_NOT_FOUND ? 0
                               : a->status == RT_EXISTS ? 1 : -1;
+        if (a->stamp > c->stamp_last) /* commands.c: above every stamp it was told of */
+            c->stamp_last = a->stamp;
         if (hist_write(s->hist, &h) < 0)
             sim_die(s, "out of memory");
         s->st.writes++;
@@ -462,7 +486,8 @@ static void record_outcome(sim_t *s, session_t *c, const struct answer *a)
         if (a->status != RT_UNAVAILABLE)
             c->uid.seq++;
         c->last_unknown = a->status == RT_UNAVAILABLE;
-        what = h.status == HIST_OK ? "ok" : h.status == HIST_UNKNOWN ? "unknown" : "failed";
+        what = h.status == HIST_OK ? "ok" : h.status == HIST_UNKNOWN ? "unknown"
+               : h.status == HIST_STALE ? "stale" : "failed";
     }
     s->st.ops++;
     char ts[VTS_MAX * 22 + 4] = "";
@@ -481,6 +506,16 @@ static void finish(sim_t *s, session_t *c, const struct answer *a)
     free(c->args);
     c->args = NULL;
     c->busy = false;
+    /* commands.c: RT_STALE for an update of a fresh id that nothing else can
+     * have applied: a new id with a stamp above the later write's */
+    if (a->status == RT_STALE && c->kind != M_QUERY && !c->repeat && c->restamps < 3) {
+        c->restamps++;
+        c->upd_uid = c->uid; /* moved on: the stale one was answered */
+        c->stamp = next_stamp(s, c, a->stamp);
+        sim_trace(s, "%s writes again with a new id and a later stamp", c->name);
+        start(s, c);
+        return;
+    }
     sim_at(s, prng_range(&s->rng, 0, THINK_MAX), EV_SESSION_NEXT, c->id, 0, 0, NULL);
 }
 

@@ -158,10 +158,12 @@ static bool held_elsewhere(const sim_t *s, uint32_t k)
     vts_zero(&others, s->n);
     for (uint32_t i = 0; i < s->n; i++) {
         const node_t *nd = &s->node[i];
+        vts_t has = nd->up ? node_replica_ts(s, i) : nd->disk_ts;
         if (i != k && (nd->up || nd->restart_how == RESTART_SAME))
-            vts_merge(&others, &nd->st.rep.replica_ts);
+            vts_merge(&others, &has);
     }
-    return vts_le(&s->node[k].st.rep.replica_ts, &others);
+    vts_t mine = node_replica_ts(s, k);
+    return vts_le(&mine, &others);
 }
 
 /* Take a replica away for a while; how it comes back is its restart_how. */

@@ -33,7 +33,7 @@ static bool reachable(const struct inproc *ip)
 static char *serve(struct inproc *ip, rpcproc_t proc, const char *in, size_t inlen,
                    size_t *outlen)
 {
-    state_t *st = &ip->s->node[ip->target].st;
+    state_t *st = ip->s->node[ip->target].st;
     char *out = NULL;
     if (proc == RP_STATUS) {
         rt_status_res res;

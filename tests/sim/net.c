@@ -27,11 +27,13 @@
 
 bool msg_is_request(const msg_t *m)
 {
-    return m->kind == M_UPDATE || m->kind == M_SUBMIT || m->kind == M_QUERY || m->kind == M_GOSSIP;
+    return m->kind == M_UPDATE || m->kind == M_SUBMIT || m->kind == M_QUERY ||
+           m->kind == M_GOSSIP || m->kind == M_STATUS;
 }
 
 static bool is_client(const msg_t *m) { return m->kind <= M_QUERY_RES; }
-static bool is_gossip(const msg_t *m) { return m->kind == M_GOSSIP || m->kind == M_GOSSIP_RES; }
+/* Replica to replica: gossip, and recovery's STATUS polls. */
+static bool is_gossip(const msg_t *m) { return m->kind >= M_GOSSIP && m->kind <= M_STATUS_RES; }
 static bool to_replica(const msg_t *m) { return m->to < SIM_MAX_REPLICAS; }
 
 msg_t *msg_new(sim_t *s, enum msg_kind kind, uint32_t from, uint32_t to, uint64_t call,

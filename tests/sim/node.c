@@ -5,22 +5,31 @@
  *
  * A node is up (its state is open), down (closed: a crash), or paused (up,
  * but what arrives waits in its inbox, as for a stopped process or a slow
- * disk).  Crash and restart are state_close and state_open on the same
- * file; a wipe deletes the file first and the restart rejoins through the
- * real join.c (join_cluster_with over inproc.c); a restore puts an earlier
- * backup (SQLite's backup API on the live file, as `sqlite3 .backup`) in
- * place before the restart.  A new database that finds no peer with state
- * starts from the data set: the template imported once (sim.c) with an
- * epoch of its own, as an import would give it.
+ * disk).  Its data directory (DIR/rK) holds what ratingd's does: the
+ * database and the lock file with the durable-commit mark (server/datadir.c,
+ * kept by the state's durable hook as server/main.c does).  Crash and
+ * restart are state_close and state_open on the same directory; a wipe
+ * empties it first, and the restart rejoins through the real join.c
+ * (join_cluster_with over inproc.c) or imports the data set when no peer
+ * has state, as ratingd's fill_new_store; a restore puts an earlier backup
+ * (SQLite's backup API on the live file, as `sqlite3 .backup`) in place of
+ * the database, under the newer mark.  A schedule starts from templates
+ * imported once (sim.c), each given an epoch of its own and a mark that
+ * agrees, as after a clean start.
  *
  * The gossip thread (server/peers.c) is mirrored, not run: every interval
  * one call to every peer that is not backing off, another at once while
  * either side had more than one message holds (at most 64 in a row), a
- * peer that fails waits an interval doubling to GOSSIP_BACKOFF_MAX.  Calls
- * to different peers overlap here where peers.c makes them in turn.
+ * peer that fails waits an interval doubling to GOSSIP_BACKOFF_MAX.  While
+ * the replica recovers (server/recovery.h), every RECOVERY_POLL it polls
+ * the peers it still waits for with STATUS, copies the state of the one
+ * recovery names (join_from_with) or gossips with the one that holds its
+ * records.  Calls to different peers overlap here where peers.c makes them
+ * in turn.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -68,41 +77,97 @@ static void remove_db(const char *path)
     unlink(side);
 }
 
+/* What a wiped disk leaves: an empty data directory. */
+static void empty_dir(node_t *nd)
+{
+    char lock[300];
+    remove_db(nd->path);
+    snprintf(lock, sizeof lock, "%s/replica-%u.lock", nd->dirpath, nd->id);
+    unlink(lock);
+    mkdir(nd->dirpath, 0700);
+}
+
+static int meta_commits(void *arg, int ncol, char **val, char **name)
+{
+    (void)ncol, (void)name;
+    *(uint64_t *)arg = val[0] ? strtoull(val[0], NULL, 10) : 0;
+    return 0;
+}
+
 /* Give a copied template the epoch a fresh import would have: a new one
- * (store.c keeps it in meta), from the schedule's generator. */
-static int set_epoch(const char *path, uint64_t epoch)
+ * (store.c keeps it in meta), from the schedule's generator; and its
+ * commit count, for the mark. */
+static int set_epoch(const char *path, uint64_t epoch, uint64_t *commits)
 {
     sqlite3 *db;
     char sql[128];
-    snprintf(sql, sizeof sql, "UPDATE meta SET value = %lld WHERE key = 'epoch'",
-             (long long)(epoch | 1));
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = %lld WHERE key = 'epoch'", (long long)epoch);
     int rc = sqlite3_open(path, &db) == SQLITE_OK &&
                      sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
-                     sqlite3_changes(db) == 1
+                     sqlite3_changes(db) == 1 &&
+                     sqlite3_exec(db, "SELECT value FROM meta WHERE key = 'commits'",
+                                  meta_commits, commits, NULL) == SQLITE_OK
                  ? 0
                  : -1;
     sqlite3_close(db);
     return rc;
 }
 
+/* A fresh data directory with the template's database, and the mark a
+ * clean run of it would have left. */
 static int from_template(sim_t *s, node_t *nd)
 {
-    char tmpl[300];
+    char tmpl[300], err[256];
+    uint64_t epoch = prng_next(&s->rng) | 1, commits = 0;
+    datadir_t *d;
     snprintf(tmpl, sizeof tmpl, "%s/tmpl-%u-%u.db", s->par->tmpl_dir, s->n, nd->id);
-    remove_db(nd->path);
-    if (copy_file(tmpl, nd->path) < 0 || set_epoch(nd->path, prng_next(&s->rng)) < 0)
+    empty_dir(nd);
+    if (copy_file(tmpl, nd->path) < 0 || set_epoch(nd->path, epoch, &commits) < 0 ||
+        datadir_open(nd->dirpath, nd->id, &d, err, sizeof err) < 0)
         return -1;
-    return 0;
+    int rc = datadir_mark_put(d, commits, epoch);
+    datadir_close(d);
+    return rc;
 }
 
 /* ---- start and stop ----------------------------------------------------------- */
 
+/* After every group commit: the directory's mark (server/main.c: keep_mark). */
+static void keep_mark(void *arg, uint64_t commit, uint64_t epoch)
+{
+    node_t *nd = arg;
+    if (datadir_mark_put(nd->dir, commit, epoch) < 0)
+        sim_die(nd->sim, "r%u: %s", nd->id, datadir_error(nd->dir));
+}
+
+/* Start the replica's process: lock its directory, read the mark, open
+ * the state (server/main.c). */
 static int open_state(sim_t *s, node_t *nd, char *err, size_t errlen)
 {
     struct state_config cfg = {.id = nd->id, .n = s->n, .db_path = nd->path, .no_sync = true,
-                               .overload = s->overload, .clock_ms = clock_hook,
-                               .clock_arg = nd};
-    return state_open(&nd->st, &cfg, err, errlen);
+                               .overload = s->overload, .durable = keep_mark, .durable_arg = nd,
+                               .clock_ms = clock_hook, .clock_arg = nd};
+    if (datadir_open(nd->dirpath, nd->id, &nd->dir, err, errlen) < 0)
+        return -1;
+    int marked = datadir_mark_get(nd->dir, &cfg.mark_commit, &cfg.mark_epoch);
+    cfg.have_mark = marked == 1;
+    nd->st = state_open(&cfg, err, errlen);
+    if (!nd->st) {
+        datadir_close(nd->dir);
+        nd->dir = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The process ends: whatever it had in memory is gone; its files stay. */
+static void close_state(node_t *nd)
+{
+    nd->disk_ts = node_replica_ts(nd->sim, nd->id);
+    state_close(nd->st);
+    datadir_close(nd->dir);
+    nd->st = NULL;
+    nd->dir = NULL;
 }
 
 static void schedule_tick(sim_t *s, node_t *nd, uint64_t after)
@@ -117,6 +182,7 @@ static void came_up(sim_t *s, node_t *nd)
     nd->inc++;
     memset(nd->peer, 0, sizeof nd->peer);
     schedule_tick(s, nd, prng_range(&s->rng, 0, GOSSIP_INTERVAL));
+    sim_at(s, RECOVERY_POLL, EV_RECOVERY_TICK, nd->id, 0, nd->inc, NULL);
 }
 
 int node_init(sim_t *s, uint32_t k)
@@ -126,7 +192,8 @@ int node_init(sim_t *s, uint32_t k)
     memset(nd, 0, sizeof *nd);
     nd->id = k;
     nd->sim = s;
-    snprintf(nd->path, sizeof nd->path, "%s/r%u.db", s->par->work_dir, k);
+    snprintf(nd->dirpath, sizeof nd->dirpath, "%s/r%u", s->par->work_dir, k);
+    snprintf(nd->path, sizeof nd->path, "%s/r%u/replica-%u.db", s->par->work_dir, k, k);
     snprintf(nd->backup, sizeof nd->backup, "%s/r%u.bak", s->par->work_dir, k);
     remove_db(nd->backup);
     if (from_template(s, nd) < 0 || open_state(s, nd, err, sizeof err) < 0)
@@ -159,7 +226,7 @@ void node_stop(sim_t *s, uint32_t k)
     }
     nd->inbox = nd->inbox_tail = NULL;
     if (nd->up)
-        state_close(&nd->st);
+        close_state(nd);
     nd->up = false;
 }
 
@@ -169,7 +236,7 @@ void node_crash(sim_t *s, uint32_t k)
     if (!nd->up)
         return;
     sim_trace(s, "r%u crashes", k);
-    state_close(&nd->st);
+    close_state(nd);
     nd->up = false;
     nd->paused = false;
     nd->gen++;
@@ -180,8 +247,8 @@ void node_crash(sim_t *s, uint32_t k)
 void node_wipe(sim_t *s, uint32_t k)
 {
     node_crash(s, k);
-    sim_trace(s, "r%u loses its database", k);
-    remove_db(s->node[k].path);
+    sim_trace(s, "r%u loses its data directory", k);
+    empty_dir(&s->node[k]);
     s->node[k].restart_how = RESTART_WIPED;
 }
 
@@ -227,13 +294,15 @@ int node_restore(sim_t *s, uint32_t k)
  * their sequence numbers again (issue 10, bug 2): say so in the trace. */
 static void note_own_updates(sim_t *s, const node_t *nd, const char *how)
 {
-    uint64_t own = nd->st.rep.replica_ts.t[nd->id], best = own;
+    uint64_t own = node_replica_ts(s, nd->id).t[nd->id], best = own;
     uint32_t who = nd->id;
-    for (uint32_t i = 0; i < s->n; i++)
-        if (i != nd->id && s->node[i].up && s->node[i].st.rep.replica_ts.t[nd->id] > best) {
-            best = s->node[i].st.rep.replica_ts.t[nd->id];
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint64_t theirs = node_replica_ts(s, i).t[nd->id];
+        if (i != nd->id && s->node[i].up && theirs > best) {
+            best = theirs;
             who = i;
         }
+    }
     if (best > own) {
         s->st.behind++;
         sim_trace(s, "r%u %s has %llu of its own updates but r%u has %llu: it will reuse "
@@ -242,12 +311,13 @@ static void note_own_updates(sim_t *s, const node_t *nd, const char *how)
     }
 }
 
-/* A new database: copy the state of a peer (join.c), or start from the
- * data set when no reachable peer has any. */
+/* A new database: copy the state of a peer (join.c), or import the data
+ * set when no reachable peer has any (server/main.c: fill_new_store). */
 static int fill_new(sim_t *s, node_t *nd, char *err, size_t errlen)
 {
     struct inproc_ctx ctx = {s, nd->id};
-    int joined = join_cluster_with(&nd->st, s->n, inproc_connect, &ctx, 100, err, errlen);
+    struct join_peers peers = {inproc_connect, &ctx};
+    int joined = join_cluster_with(nd->st, &peers, 100, err, errlen);
     if (joined < 0)
         return -1;
     if (joined > 0) {
@@ -256,14 +326,11 @@ static int fill_new(sim_t *s, node_t *nd, char *err, size_t errlen)
         note_own_updates(s, nd, "rejoined by snapshot");
         return 0;
     }
-    sim_trace(s, "r%u: no peer has state: starts from the data set", nd->id);
-    state_close(&nd->st);
-    if (from_template(s, nd) < 0)
-        sim_die(s, "replica %u: cannot copy the template", nd->id);
-    int rc = open_state(s, nd, err, errlen);
-    if (rc == 0)
-        note_own_updates(s, nd, "from the data set");
-    return rc;
+    sim_trace(s, "r%u: no peer has state: imports the data set", nd->id);
+    if (state_import(nd->st, s->par->data_dir, false, err, errlen) < 0)
+        return -1;
+    note_own_updates(s, nd, "from the data set");
+    return 0;
 }
 
 void node_restart(sim_t *s, uint32_t k)
@@ -274,11 +341,11 @@ void node_restart(sim_t *s, uint32_t k)
         return;
     if (open_state(s, nd, err, sizeof err) < 0)
         sim_die(s, "replica %u does not start: %s", k, err);
-    if (state_is_new(&nd->st) && fill_new(s, nd, err, sizeof err) < 0) {
+    if (state_is_new(nd->st) && fill_new(s, nd, err, sizeof err) < 0) {
         /* ratingd exits; an operator (here: the schedule) tries again */
         sim_trace(s, "r%u cannot rejoin: %s", k, err);
-        state_close(&nd->st);
-        remove_db(nd->path);
+        close_state(nd);
+        empty_dir(nd);
         sim_at(s, 50 * MS, EV_RESTART, k, 0, nd->gen, NULL);
         return;
     }
@@ -323,7 +390,7 @@ uint32_t node_value(sim_t *s, uint32_t k, uint32_t user, uint32_t movie)
     a.q.kind = Q_RATING;
     a.q.rt_query_u.key.user = user;
     a.q.rt_query_u.key.movie = movie;
-    state_query(&s->node[k].st, &a, &res);
+    state_query(s->node[k].st, &a, &res);
     uint32_t v = 0;
     if (res.status == RT_OK)
         v = res.result.rt_answer_opt_u.answer.rt_answer_u.halves;
@@ -354,7 +421,7 @@ static void handle_update(sim_t *s, node_t *nd, msg_t *m)
     memset(&res, 0, sizeof res);
     if (wire_decode((xdrproc_t)xdr_rt_update_args, m->buf, m->len, &a, sizeof a) < 0)
         sim_die(s, "r%u: undecodable update", nd->id);
-    state_update(&nd->st, &a, m->kind == M_SUBMIT, &res);
+    state_update(nd->st, &a, m->kind == M_SUBMIT, &res);
     client_copy_handled(s, m, res.status);
     reply(s, m, M_UPDATE_RES, (xdrproc_t)xdr_rt_update_res, &res);
     xdr_free((xdrproc_t)xdr_rt_update_args, (char *)&a);
@@ -368,7 +435,7 @@ static void handle_query(sim_t *s, node_t *nd, msg_t *m)
     memset(&res, 0, sizeof res);
     if (wire_decode((xdrproc_t)xdr_rt_query_args, m->buf, m->len, &a, sizeof a) < 0)
         sim_die(s, "r%u: undecodable query", nd->id);
-    state_query(&nd->st, &a, &res);
+    state_query(nd->st, &a, &res);
     client_copy_handled(s, m, res.status);
     reply(s, m, M_QUERY_RES, (xdrproc_t)xdr_rt_query_res, &res);
     xdr_free((xdrproc_t)xdr_rt_query_args, (char *)&a);
@@ -382,7 +449,7 @@ static void handle_gossip(sim_t *s, node_t *nd, msg_t *m)
     memset(&res, 0, sizeof res);
     if (wire_decode((xdrproc_t)xdr_rt_gossip_args, m->buf, m->len, &a, sizeof a) < 0)
         sim_die(s, "r%u: undecodable gossip", nd->id);
-    state_gossip_in(&nd->st, &a, &res);
+    state_gossip_in(nd->st, &a, &res);
     reply(s, m, M_GOSSIP_RES, (xdrproc_t)xdr_rt_gossip_res, &res);
     xdr_free((xdrproc_t)xdr_rt_gossip_args, (char *)&a);
     xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
@@ -390,9 +457,14 @@ static void handle_gossip(sim_t *s, node_t *nd, msg_t *m)
 
 /* ---- the gossip thread ------------------------------------------------------------- */
 
+static void polled(node_t *nd, uint32_t p, bool ok);
+
 static void peer_failed(node_t *nd, uint32_t p)
 {
     struct peer_link *l = &nd->peer[p];
+    if (l->for_recovery)
+        polled(nd, p, false);
+    l->for_recovery = false;
     l->call = 0;
     l->backoff = l->backoff ? l->backoff * 2 : GOSSIP_INTERVAL;
     if (l->backoff > GOSSIP_BACKOFF_MAX)
@@ -405,7 +477,7 @@ static void gossip_call(sim_t *s, node_t *nd, uint32_t p)
     struct peer_link *l = &nd->peer[p];
     rt_gossip_args args;
     size_t len;
-    if (state_gossip_out(&nd->st, p, &args) < 0)
+    if (state_gossip_out(nd->st, p, &args) < 0)
         sim_die(s, "r%u: state_gossip_out failed", nd->id);
     l->sent_more = args.more;
     char *buf = wire_encode((xdrproc_t)xdr_rt_gossip_args, &args, &len);
@@ -455,24 +527,151 @@ static void handle_gossip_reply(sim_t *s, node_t *nd, msg_t *m)
     rt_gossip_res res;
     if (wire_decode((xdrproc_t)xdr_rt_gossip_res, m->buf, m->len, &res, sizeof res) < 0)
         sim_die(s, "r%u: undecodable gossip reply", nd->id);
-    int rc = state_gossip_reply(&nd->st, p, &res);
+    int rc = state_gossip_reply(nd->st, p, &res);
     bool more = l->sent_more || res.more;
     xdr_free((xdrproc_t)xdr_rt_gossip_res, (char *)&res);
     l->call = 0;
     l->backoff = 0;
     l->retry_at = 0;
-    if (rc == 0 && more && l->burst < 64)
+    if (rc == 0 && more && l->burst < 64) {
         gossip_call(s, nd, p);
+        return;
+    }
+    if (l->for_recovery)
+        polled(nd, p, rc == 0);
+    l->for_recovery = false;
+}
+
+/* ---- recovery (peers.c: recovery_step) ---------------------------------------------- */
+
+/* After a poll of peer p: when to poll it again. */
+static void polled(node_t *nd, uint32_t p, bool ok)
+{
+    struct peer_link *l = &nd->peer[p];
+    l->poll_backoff = ok ? 0 : !l->poll_backoff ? RECOVERY_POLL
+                              : l->poll_backoff * 2 > RECOVERY_POLL_MAX ? RECOVERY_POLL_MAX
+                                                                       : l->poll_backoff * 2;
+    l->poll_at = nd->sim->now + l->poll_backoff;
+}
+
+static void ask_status(sim_t *s, node_t *nd, uint32_t p)
+{
+    struct peer_link *l = &nd->peer[p];
+    l->status_call = ++s->next_call;
+    sim_at(s, GOSSIP_TIMEOUT, EV_STATUS_DEADLINE, nd->id, p, l->status_call, NULL);
+    net_send(s, msg_new(s, M_STATUS, nd->id, p, l->status_call, NULL, 0));
+}
+
+static void status_answered(sim_t *s, node_t *nd, msg_t *m)
+{
+    uint32_t p = m->from;
+    struct peer_link *l = &nd->peer[p];
+    rt_status_res res;
+    vts_t their;
+    l->status_call = 0;
+    if (m->kind == M_REFUSED) {
+        polled(nd, p, false);
+        return;
+    }
+    if (wire_decode((xdrproc_t)xdr_rt_status_res, m->buf, m->len, &res, sizeof res) < 0)
+        sim_die(s, "r%u: undecodable STATUS reply", nd->id);
+    if (res.status == RT_OK && vts_from_xdr(&their, &res.replica_ts) == RT_OK)
+        state_heard_status(nd->st, p, &their);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&res);
+    polled(nd, p, true);
+}
+
+void node_status_deadline(sim_t *s, uint32_t k, uint32_t p, uint64_t call)
+{
+    node_t *nd = &s->node[k];
+    if (nd->up && nd->peer[p].status_call == call) {
+        nd->peer[p].status_call = 0;
+        polled(nd, p, false);
+    }
+}
+
+/* Copy the state of the peer recovery names (join.c), through inproc.c. */
+static void rejoin(sim_t *s, node_t *nd, uint32_t src)
+{
+    struct inproc_ctx ctx = {s, nd->id};
+    struct join_peers peers = {inproc_connect, &ctx};
+    char err[512];
+    if (join_from_with(nd->st, &peers, src, 100, err, sizeof err) < 0) {
+        sim_trace(s, "r%u recovering: %s (trying again)", nd->id, err);
+        return;
+    }
+    s->st.rejoins++;
+    sim_trace(s, "r%u recovering: copied r%u's state", nd->id, src);
+}
+
+void node_recovery_tick(sim_t *s, uint32_t k, uint64_t inc)
+{
+    node_t *nd = &s->node[k];
+    if (!nd->up || inc != nd->inc)
+        return;
+    sim_at(s, RECOVERY_POLL, EV_RECOVERY_TICK, k, 0, nd->inc, NULL);
+    if (nd->paused)
+        return;
+    uint64_t waiting = state_recovery_waiting(nd->st);
+    for (uint32_t p = 0; p < s->n; p++)
+        if ((waiting >> p & 1) && nd->peer[p].status_call == 0 && s->now >= nd->peer[p].poll_at)
+            ask_status(s, nd, p);
+    int src = state_rejoin_wanted(nd->st);
+    if (src >= 0) {
+        rejoin(s, nd, (uint32_t)src);
+    } else if ((src = state_recovery_source(nd->st)) >= 0 && nd->peer[src].call == 0 &&
+               s->now >= nd->peer[src].poll_at) {
+        nd->peer[src].burst = 0;
+        nd->peer[src].for_recovery = true;
+        gossip_call(s, nd, (uint32_t)src);
+    }
+}
+
+static void handle_status(sim_t *s, node_t *nd, msg_t *m)
+{
+    rt_status_res res;
+    memset(&res, 0, sizeof res);
+    state_status(nd->st, &res);
+    reply(s, m, M_STATUS_RES, (xdrproc_t)xdr_rt_status_res, &res);
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&res);
+}
+
+int node_status(sim_t *s, uint32_t k, vts_t *replica_ts, vts_t *value_ts, rt_state *state)
+{
+    rt_status_res res;
+    if (!s->node[k].up)
+        return -1;
+    memset(&res, 0, sizeof res);
+    state_status(s->node[k].st, &res);
+    int rc = res.status == RT_OK && vts_from_xdr(replica_ts, &res.replica_ts) == RT_OK &&
+                     vts_from_xdr(value_ts, &res.value_ts) == RT_OK
+                 ? 0
+                 : -1;
+    *state = res.state;
+    xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&res);
+    return rc;
+}
+
+vts_t node_replica_ts(const sim_t *s, uint32_t k)
+{
+    struct state_probe p;
+    if (!s->node[k].up) {
+        vts_zero(&p.replica_ts, s->n);
+        return p.replica_ts;
+    }
+    state_probe(s->node[k].st, &p);
+    return p.replica_ts;
 }
 
 void node_receive(sim_t *s, msg_t *m)
 {
     node_t *nd = &s->node[m->to];
     if (!nd->up || m->to_inc != nd->inc) {
-        if (msg_is_request(m)) {
+        if (msg_is_request(m)) { /* its process died since the call went out */
             msg_t *r = msg_new(s, M_REFUSED, m->to, m->from, m->call, NULL, 0);
             r->to_inc = m->from_inc;
             r->op = m->op;
+            r->reset = true;
             net_send(s, r);
         }
         net_discard(s, m);
@@ -491,8 +690,18 @@ void node_receive(sim_t *s, msg_t *m)
     case M_SUBMIT: handle_update(s, nd, m); break;
     case M_QUERY: handle_query(s, nd, m); break;
     case M_GOSSIP: handle_gossip(s, nd, m); break;
-    case M_GOSSIP_RES:
-    case M_REFUSED: handle_gossip_reply(s, nd, m); break;
+    case M_STATUS: handle_status(s, nd, m); break;
+    case M_STATUS_RES:
+        if (m->from < s->n && nd->peer[m->from].status_call == m->call)
+            status_answered(s, nd, m); /* (else the poll timed out already) */
+        break;
+    case M_GOSSIP_RES: handle_gossip_reply(s, nd, m); break;
+    case M_REFUSED: /* of a gossip call or of a STATUS poll */
+        if (m->from < s->n && nd->peer[m->from].status_call == m->call)
+            status_answered(s, nd, m);
+        else
+            handle_gossip_reply(s, nd, m);
+        break;
     default: sim_die(s, "r%u: a message of kind %d", nd->id, m->kind);
     }
     free(m->buf);

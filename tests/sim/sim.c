@@ -77,15 +77,15 @@ int sim_prepare(const struct sim_params *par, char *err, size_t errlen)
     for (uint32_t n = lo; n <= hi; n++)
         for (uint32_t k = 0; k < n; k++) {
             char path[300];
-            state_t st;
             template_path(par, n, k, path, sizeof path);
             unlink(path);
             struct state_config cfg = {.id = k, .n = n, .db_path = path, .no_sync = true,
                                        .overload = 100};
-            if (state_open(&st, &cfg, err, errlen) < 0)
+            state_t *st = state_open(&cfg, err, errlen);
+            if (!st)
                 return -1;
-            int rc = state_import(&st, par->data_dir, false, err, errlen);
-            state_close(&st);
+            int rc = state_import(st, par->data_dir, false, err, errlen);
+            state_close(st);
             if (rc < 0)
                 return -1;
         }
@@ -102,11 +102,18 @@ void sim_cleanup(const struct sim_params *par)
             unlink(path);
         }
     for (uint32_t k = 0; k < SIM_MAX_REPLICAS; k++) {
-        static const char *const ext[] = {"db", "db-wal", "db-shm", "bak", "bak-wal", "bak-shm"};
-        for (size_t e = 0; e < sizeof ext / sizeof ext[0]; e++) {
-            snprintf(path, sizeof path, "%s/r%u.%s", par->work_dir, k, ext[e]);
+        static const char *const bak[] = {"bak", "bak-wal", "bak-shm"};
+        static const char *const files[] = {"db", "db-wal", "db-shm", "lock"};
+        for (size_t e = 0; e < sizeof bak / sizeof bak[0]; e++) {
+            snprintf(path, sizeof path, "%s/r%u.%s", par->work_dir, k, bak[e]);
             unlink(path);
         }
+        for (size_t e = 0; e < sizeof files / sizeof files[0]; e++) {
+            snprintf(path, sizeof path, "%s/r%u/replica-%u.%s", par->work_dir, k, k, files[e]);
+            unlink(path);
+        }
+        snprintf(path, sizeof path, "%s/r%u", par->work_dir, k);
+        rmdir(path);
     }
     rmdir(par->work_dir);
 }
@@ -136,6 +143,8 @@ static void dispatch(sim_t *s, const event_t *e)
             node_resume(s, e->a);
         break;
     case EV_HEAL: faults_heal_partition(s, e->c); break;
+    case EV_RECOVERY_TICK: node_recovery_tick(s, e->a, e->c); break;
+    case EV_STATUS_DEADLINE: node_status_deadline(s, e->a, e->b, e->c); break;
     default: sim_die(s, "event of type %d", e->type);
     }
 }
@@ -149,15 +158,21 @@ static void step(sim_t *s)
     dispatch(s, &e);
 }
 
-static bool quiet(const sim_t *s)
+static bool quiet(sim_t *s)
 {
+    vts_t first;
     for (size_t i = 0; i < s->nops; i++)
         if (s->ops[i].pending)
             return false;
     for (uint32_t k = 0; k < s->n; k++) {
-        const node_t *nd = &s->node[k];
-        if (!node_serving(s, k) || !vts_eq(&nd->st.rep.value_ts, &nd->st.rep.replica_ts) ||
-            !vts_eq(&nd->st.rep.replica_ts, &s->node[0].st.rep.replica_ts))
+        vts_t rts, vts;
+        rt_state st;
+        if (!node_serving(s, k) || node_status(s, k, &rts, &vts, &st) < 0 ||
+            st == ST_RECOVERING || !vts_eq(&rts, &vts))
+            return false;
+        if (k == 0)
+            first = rts;
+        else if (!vts_eq(&rts, &first))
             return false;
     }
     return true;
@@ -186,12 +201,18 @@ static void report_unquiet(sim_t *s, FILE *report, int *violations)
     size_t len = (size_t)snprintf(line, sizeof line, "sim: not quiet %llu s after the heal:",
                                   (unsigned long long)(QUIET_BOUND / MS / 1000));
     for (uint32_t k = 0; k < s->n && len < sizeof line - 200; k++) {
-        char a[VTS_MAX * 22 + 4], b[VTS_MAX * 22 + 4];
+        char a[VTS_MAX * 22 + 4] = "?", b[VTS_MAX * 22 + 4] = "?";
         const node_t *nd = &s->node[k];
-        len += (size_t)snprintf(line + len, sizeof line - len, " r%u %s%s replica_ts %s value_ts %s;",
-                                k, nd->up ? "up" : "down", nd->paused ? " paused" : "",
-                                vts_format(&nd->st.rep.replica_ts, a, sizeof a),
-                                vts_format(&nd->st.rep.value_ts, b, sizeof b));
+        vts_t rts, vts;
+        rt_state st = ST_UNREACHABLE;
+        if (node_status(s, k, &rts, &vts, &st) == 0) {
+            vts_format(&rts, a, sizeof a);
+            vts_format(&vts, b, sizeof b);
+        }
+        len += (size_t)snprintf(line + len, sizeof line - len,
+                                " r%u %s%s%s replica_ts %s value_ts %s;", k,
+                                nd->up ? "up" : "down", nd->paused ? " paused" : "",
+                                st == ST_RECOVERING ? " recovering" : "", a, b);
     }
     fprintf(report, "%s\n", line);
     (*violations)++;
@@ -224,7 +245,7 @@ static void record_finals(sim_t *s, FILE *report, int *violations)
     for (uint32_t k = 0; k < s->n; k++) {
         rt_status_res st;
         memset(&st, 0, sizeof st);
-        state_status(&s->node[k].st, &st);
+        state_status(s->node[k].st, &st);
         if (k == 0)
             digest0 = st.digest;
         if (keys_agree && st.digest != digest0) {

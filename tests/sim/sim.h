@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "datadir.h"
 #include "history.h"
 #include "prng.h"
 #include "queue.h"
@@ -53,6 +54,11 @@
 #define GOSSIP_INTERVAL (50 * MS)
 #define GOSSIP_TIMEOUT (100 * MS)
 #define GOSSIP_BACKOFF_MAX (5 * GOSSIP_INTERVAL)
+/* peers.c: while recovering, STATUS polls of the peers still to hear from
+ * (RECOVERY_POLL_MS, RECOVERY_POLL_MAX_MS: a tenth and the whole of the
+ * gossip interval) */
+#define RECOVERY_POLL (GOSSIP_INTERVAL / 10)
+#define RECOVERY_POLL_MAX GOSSIP_INTERVAL
 /* The simulated wall clock starts here (ms since 1970: 2025-06-15). */
 #define SIM_EPOCH_MS 1750000000000ULL
 
@@ -80,6 +86,7 @@ enum msg_kind {
     M_UPDATE, M_SUBMIT, M_QUERY,          /* front end -> replica */
     M_UPDATE_RES, M_QUERY_RES,            /* replica -> front end */
     M_GOSSIP, M_GOSSIP_RES,               /* replica -> replica */
+    M_STATUS, M_STATUS_RES,               /* replica -> replica (recovery's polls) */
     M_REFUSED                             /* the call did not reach its target */
 };
 
@@ -90,6 +97,7 @@ typedef struct msg {
     uint64_t from_inc;     /* a replica sender: its incarnation (for the answer) */
     uint64_t call;         /* the call this is, or answers */
     uint64_t op;           /* client requests and replies: the operation (client.c) */
+    bool reset;            /* M_REFUSED: the call went out, the connection broke after */
     char *buf;
     size_t len;
     struct msg *next;      /* in a paused replica's inbox */
@@ -106,23 +114,29 @@ struct net {
 /* ---- replicas (node.c) -------------------------------------------------------- */
 
 struct peer_link {               /* the gossip thread's view of one peer (peers.c) */
-    uint64_t call;               /* the call waiting for an answer, 0 none */
+    uint64_t call;               /* the gossip call waiting for an answer, 0 none */
     bool sent_more;
     int burst;                   /* calls in a row this round (at most 64) */
+    bool for_recovery;           /* the burst takes our own records back */
     uint64_t retry_at;
     uint64_t backoff;
+    uint64_t status_call;        /* recovery's STATUS poll waiting, 0 none */
+    uint64_t poll_at;
+    uint64_t poll_backoff;
 };
 
 typedef struct node {
     uint32_t id;
     struct sim *sim;
-    state_t st;
+    state_t *st;                 /* while up */
+    datadir_t *dir;              /* while up: the lock and the mark (datadir.h) */
     bool up, paused;
     uint64_t inc;                /* incarnation: one more at every start */
-    char path[256], backup[256];
+    char dirpath[256], path[256], backup[256];
     bool have_backup;
     msg_t *inbox, *inbox_tail;   /* what arrived while paused */
     struct peer_link peer[SIM_MAX_REPLICAS];
+    vts_t disk_ts;               /* while down: the replica_ts its database holds */
     int64_t skew_ms;             /* its clock against simulated time */
     uint64_t gen;                /* one more at every crash and pause: their events carry it */
     uint32_t restart_how;        /* while down: how it comes back (RESTART_*) */
@@ -169,8 +183,10 @@ typedef struct session {
     uint32_t halves;             /* written or read */
     op_t upd;                    /* an update's operation */
     upd_id_t upd_uid;
-    uint64_t stamp;              /* the update's stamp, as the client would choose it */
-    uint64_t last_stamp;
+    uint64_t stamp;              /* the update's stamp (rating.x: the client's choice) */
+    uint64_t stamp_last;         /* above every stamp it used or was told of */
+    int restamps;                /* new ids after RT_STALE for this command */
+    bool repeat;                 /* this update repeats an unanswered one */
     int64_t skew_ms;             /* the client's clock against simulated time */
     bool last_unknown;           /* the last update's outcome is not known */
     uint64_t t0;
@@ -182,6 +198,7 @@ typedef struct session {
     uint64_t round_delay;
     uint64_t call;               /* the attempt waiting for an answer */
     uint32_t target;
+    bool maybe_applied;          /* an attempt timed out: a copy may be applied */
 } session_t;
 
 /* ---- one schedule ------------------------------------------------------------- */
@@ -247,6 +264,8 @@ enum ev_type {
     EV_RESTART,         /* a: node, c: its gen */
     EV_RESUME,          /* a: node, c: its gen */
     EV_HEAL,            /* c: partition generation */
+    EV_RECOVERY_TICK,   /* a: node, c: incarnation */
+    EV_STATUS_DEADLINE, /* a: node, b: peer, c: call */
 };
 
 /* Schedule an event `after` microseconds from now. */
@@ -280,6 +299,12 @@ void node_stop(sim_t *s, uint32_t k);   /* end of schedule: close, no trace */
 void node_receive(sim_t *s, msg_t *m);
 void node_tick(sim_t *s, uint32_t k, uint64_t inc);
 void node_gossip_deadline(sim_t *s, uint32_t k, uint32_t peer, uint64_t call);
+void node_recovery_tick(sim_t *s, uint32_t k, uint64_t inc);
+void node_status_deadline(sim_t *s, uint32_t k, uint32_t peer, uint64_t call);
+/* The node's timestamps and state now (STATUS); 0, or -1 when it is down. */
+int node_status(sim_t *s, uint32_t k, vts_t *replica_ts, vts_t *value_ts, rt_state *state);
+/* Its replica_ts (cheaper: no XDR); zero when down. */
+vts_t node_replica_ts(const sim_t *s, uint32_t k);
 void node_crash(sim_t *s, uint32_t k);
 void node_restart(sim_t *s, uint32_t k);
 void node_wipe(sim_t *s, uint32_t k);
