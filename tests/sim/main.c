@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,8 @@ static void run_seeds(const struct options *o, const struct sim_params *par, uin
             sim_die(NULL, "out of memory");
         int v = sim_run(seed, par, total, rep);
         fclose(rep);
+        if (ferror(out))
+            break; /* nobody reads what we print (a closed pipe): stop, and clean up */
         if (v > 0) {
             char *nl = strchr(text, '\n');
             fprintf(out, "seed %llu: %d violations: %.*s\n", (unsigned long long)seed, v,
@@ -302,9 +305,12 @@ int main(int argc, char **argv)
     o.par.history_out = hist;
     if (o.par.verbose)
         setvbuf(stdout, NULL, _IOLBF, 0);
-    sim_logging(o.par.verbose);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe ends the run normally: the databases go */
+    sim_logging(0); /* the templates' import and first recovery say nothing of interest */
     char err[512];
-    if (sim_prepare(&o.par, err, sizeof err) < 0) {
+    int prepared = sim_prepare(&o.par, err, sizeof err);
+    sim_logging(o.par.verbose);
+    if (prepared < 0) {
         fprintf(stderr, "ratingsim: cannot make the template databases: %s\n", err);
         return 3;
     }

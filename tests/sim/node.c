@@ -179,6 +179,7 @@ static void came_up(sim_t *s, node_t *nd)
 {
     nd->up = true;
     nd->paused = false;
+    nd->recovering = false;
     nd->inc++;
     memset(nd->peer, 0, sizeof nd->peer);
     schedule_tick(s, nd, prng_range(&s->rng, 0, GOSSIP_INTERVAL));
@@ -290,8 +291,8 @@ int node_restore(sim_t *s, uint32_t k)
     return 0;
 }
 
-/* A replica that knows fewer of its own updates than a peer will hand out
- * their sequence numbers again (issue 10, bug 2): say so in the trace. */
+/* A replica that knows fewer of its own updates than a peer must not number
+ * on from what it has (issue 10, bug 2): say so in the trace. */
 static void note_own_updates(sim_t *s, const node_t *nd, const char *how)
 {
     uint64_t own = node_replica_ts(s, nd->id).t[nd->id], best = own;
@@ -305,9 +306,9 @@ static void note_own_updates(sim_t *s, const node_t *nd, const char *how)
     }
     if (best > own) {
         s->st.behind++;
-        sim_trace(s, "r%u %s has %llu of its own updates but r%u has %llu: it will reuse "
-                  "sequence numbers", nd->id, how, (unsigned long long)own, who,
-                  (unsigned long long)best);
+        sim_trace(s, "r%u %s has %llu of its own updates but r%u has %llu: numbering on from "
+                  "%llu would reuse sequence numbers", nd->id, how, (unsigned long long)own, who,
+                  (unsigned long long)best, (unsigned long long)own + 1);
     }
 }
 
@@ -613,6 +614,13 @@ void node_recovery_tick(sim_t *s, uint32_t k, uint64_t inc)
     if (nd->paused)
         return;
     uint64_t waiting = state_recovery_waiting(nd->st);
+    bool recovering = waiting || state_rejoin_wanted(nd->st) >= 0 ||
+                      state_recovery_source(nd->st) >= 0;
+    if (recovering != nd->recovering)
+        sim_trace(s, "r%u %s", k, recovering ? "recovering: no updates until it has heard "
+                                               "from every peer"
+                                             : "recovered");
+    nd->recovering = recovering;
     for (uint32_t p = 0; p < s->n; p++)
         if ((waiting >> p & 1) && nd->peer[p].status_call == 0 && s->now >= nd->peer[p].poll_at)
             ask_status(s, nd, p);

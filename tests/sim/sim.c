@@ -347,6 +347,5 @@ int sim_run(uint64_t seed, const struct sim_params *par, struct sim_stats *total
 /* The server's log lines: none unless asked (-v -v). */
 void sim_logging(int verbose)
 {
-    log_init("ratingsim", verbose > 1 ? LOG_LVL_INFO : verbose ? LOG_LVL_WARN
-                                                                : (enum log_level)(LOG_LVL_ERROR + 1));
+    log_init("ratingsim", verbose > 1 ? LOG_LVL_INFO : (enum log_level)(LOG_LVL_ERROR + 1));
 }

@@ -131,6 +131,7 @@ typedef struct node {
     state_t *st;                 /* while up */
     datadir_t *dir;              /* while up: the lock and the mark (datadir.h) */
     bool up, paused;
+    bool recovering;             /* as the last recovery tick saw it (for the trace) */
     uint64_t inc;                /* incarnation: one more at every start */
     char dirpath[256], path[256], backup[256];
     bool have_backup;
@@ -281,7 +282,7 @@ int sim_run(uint64_t seed, const struct sim_params *par, struct sim_stats *total
 /* Build the template databases once per process (sim.c); 0 or -1. */
 int sim_prepare(const struct sim_params *par, char *err, size_t errlen);
 void sim_cleanup(const struct sim_params *par);
-/* The servers' own log lines: none, warnings (-v) or all (-v -v). */
+/* The servers' own log lines: none, or all from info up (-v -v). */
 void sim_logging(int verbose);
 
 /* net.c */
