@@ -292,9 +292,15 @@ int join_cluster(state_t *s, const cluster_t *c, int timeout_ms, char *err, size
     return join_cluster_with(s, &p, timeout_ms, err, errlen);
 }
 
+int join_from_with(state_t *s, const struct join_peers *p, uint32_t src, int timeout_ms,
+                   char *err, size_t errlen)
+{
+    return transfer_from(s, p, src, timeout_ms, err, errlen);
+}
+
 int join_from(state_t *s, const cluster_t *c, uint32_t src, int timeout_ms, char *err,
               size_t errlen)
 {
     struct join_peers p = {connect_rpcbind, (void *)c};
-    return transfer_from(s, &p, src, timeout_ms, err, errlen);
+    return join_from_with(s, &p, src, timeout_ms, err, errlen);
 }

@@ -35,5 +35,7 @@ int join_cluster_with(state_t *s, const struct join_peers *p, int timeout_ms, ch
  * replica's state with a copy of replica src's.  0 or -1 with err. */
 int join_from(state_t *s, const cluster_t *c, uint32_t src, int timeout_ms, char *err,
               size_t errlen);
+int join_from_with(state_t *s, const struct join_peers *p, uint32_t src, int timeout_ms,
+                   char *err, size_t errlen);
 
 #endif

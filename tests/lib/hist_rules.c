@@ -297,7 +297,12 @@ static int session_edges(struct key *k)
             const struct event *next = e + 1 < sp->first + sp->n ? ev + 1 : NULL;
             if (next && edge(k, point(k, e), point(k, e + 1)) < 0)
                 return -1;
-            if (next && next->kind == EV_WRITE && edge(k, point(k, e), next->node) < 0)
+            /* Into a write whose stamp is known, the stamps alone say where it
+             * goes: the session's rule binds only a write that is applied (a
+             * replica refuses one below what it follows, RT_STALE), and the
+             * stamps rule checks the acknowledged ones. */
+            if (next && next->kind == EV_WRITE && k->nodes[next->node].stamp == 0 &&
+                edge(k, point(k, e), next->node) < 0)
                 return -1;
             bool precedes_later = acked_here(k, ev) ||
                                   (ev->kind == EV_WRITE && k->single_writer) ||
@@ -459,7 +464,9 @@ static void check_session(struct report *r, const struct key *k, const struct se
             }
             continue;
         }
-        if (ev->kind == EV_WRITE)
+        /* (an unknown write below the floor is no violation: no replica that
+         * has seen what it follows applies it, RT_STALE) */
+        if (ev->kind == EV_WRITE && k->nodes[ev->node].status == HIST_OK)
             check_stamp(r, k, &floor, ev->node);
         if (acked) {
             mark_preceding(k, k->mark_own, ev->node);

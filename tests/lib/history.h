@@ -49,7 +49,10 @@
  *     unique in general, and an ambiguous read adds nothing);
  *   - single-writer keys (one session writes it): every write of the session
  *     precedes its later ones, unknown ones included (the client's stamps
- *     grow: a late copy of an earlier write must lose).
+ *     grow: a late copy of an earlier write must lose);
+ *   (the three session rules bind later writes whose stamp is not known:
+ *   where it is, the stamps place it, and the stamps rule below checks that
+ *   they agree for the writes that were acknowledged)
  * and its transitive closure.  Then:
  *   convergence  every replica's final value of the key is the same;
  *   final        each final value is that of a write no ok write follows (or
@@ -57,10 +60,11 @@
  *                the last ok write or a later unknown one; for a key of
  *                several sessions, the ok write with the greatest (stamp,
  *                uid) or an unknown one above it when stamps are known;
- *   stamps       a session's write has a greater (stamp, uid) than the ok
- *                writes it follows and the writes its reads observed (where
- *                both stamps are known; for single-writer keys all its
- *                earlier writes);
+ *   stamps       a session's acknowledged write has a greater (stamp, uid)
+ *                than the ok writes it follows and the writes its reads
+ *                observed (where both stamps are known; for single-writer
+ *                keys all its earlier writes); an unknown write below them is
+ *                no violation, since no replica that saw them may apply it;
  *   read-your-writes  a session's read after its own ok write w returns
  *                the value of w or of a write that may follow w;
  *   monotonic reads   a read never returns a write that precedes one an

@@ -167,6 +167,12 @@ static void test_stamp_order(void **st)
     v = CHECK(b, a1, c_read, c_lo, FINALS(6));
     assert_true(v >= 1);
     expect(v, "stamps:", v);
+    /* unknown, the same write is no violation: no replica that has what the
+     * session read applies it (RT_STALE), and it cannot win */
+    const char *c_lo_unknown =
+        "op=write session=c seq=2 key=7:1 value=2 stamp=150 uid=3:1 status=unknown";
+    expect(0, NULL, CHECK(b, a1, c_read, c_lo_unknown, FINALS(6)));
+    expect(1, "final:", CHECK(b, a1, c_read, c_lo_unknown, FINALS(2)));
     /* one update id, two stamps */
     v = CHECK("op=write session=a seq=1 key=7:1 value=6 stamp=10 uid=1:1 status=unknown",
               "op=write session=a seq=2 key=7:1 value=6 stamp=11 uid=1:1 status=ok", FINALS(6));
