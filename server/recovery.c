@@ -18,6 +18,7 @@ void recovery_begin(recovery_t *r, const char *why)
     r->own_known = 0;
     r->best = r->self;
     r->best_sum = 0;
+    vts_zero(&r->best_ts, r->n);
     vts_zero(&r->known, r->n);
     r->rejoin = false;
     snprintf(r->why, sizeof r->why, "%s", why);
@@ -85,18 +86,22 @@ enum recovery_event recovery_heard(recovery_t *r, uint32_t from, const vts_t *th
         r->own_known = held;
         r->best = from;
         r->rejoin = false;
+        vts_zero(&r->best_ts, r->n);
     }
-    if (from == r->best)
-        r->best_sum = total;
+    if (from == r->best) {
+        vts_merge(&r->best_ts, their);
+        r->best_sum = sum(&r->best_ts);
+    }
     if (recovery_waiting(r) != 0)
         return begun ? RECOVERY_BEGUN : RECOVERY_NONE;
     /* We hold all that anyone reported: nothing can be missing. */
     if (have >= r->own_known && vts_le(&r->known, ours))
         return done(r);
-    /* All that best has past ours came: do we hold all it holds now?  If
-     * not, the rest left its log (known everywhere, before we lost it). */
+    /* All that best has past ours came: do we hold all it holds now (all it
+     * ever said it holds: a message may be old)?  If not, the rest left its
+     * log (known everywhere, before we lost it). */
     if (complete && from == r->best) {
-        if (have >= r->own_known && vts_le(their, ours))
+        if (have >= r->own_known && vts_le(&r->best_ts, ours))
             return done(r);
         if (!r->rejoin) {
             r->rejoin = true;

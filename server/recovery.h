@@ -60,6 +60,7 @@ typedef struct recovery {
     uint64_t own_known;   /* the most of our own records a peer holds */
     uint32_t best;        /* a peer that holds own_known of them (then the most records) */
     uint64_t best_sum;    /* the records best holds in all */
+    vts_t best_ts;        /* the merge of what best reported (an old message is no news) */
     vts_t known;          /* the merge of what the peers reported holding */
     bool rejoin;          /* best's log lacks them: copy best's state */
     char why[256];        /* what started it, for STATUS and the log */
