@@ -40,7 +40,7 @@ static void open_state(const char *path)
     vts_zero(&zero, FIXTURE_N);
     for (uint32_t k = 0; k < FIXTURE_N; k++)
         if (k != FIXTURE_ID)
-            state_heard_status(st, k, &zero);
+            state_heard_status(st, k, &zero, true);
     open_now = true;
 }
 

@@ -129,7 +129,7 @@ static rt_record sample_record(void)
 
 static rt_gossip_args gossip(uint32_t from, rt_record *rec, u_int nrec)
 {
-    rt_gossip_args g = {from, 5, {3, ts3}, {nrec, rec}, FALSE, {0, NULL}};
+    rt_gossip_args g = {from, 5, {3, ts3}, {nrec, rec}, FALSE, FALSE, {0, NULL}};
     return g;
 }
 
@@ -219,7 +219,7 @@ static void xdr_seeds(void)
     xdr_seed("query_res_not_found", T_QR, X(xdr_rt_query_res), &qnf);
     rt_update_res upr = {RT_OK, {3, ts3}, 1000000032, 1, SEED_STAMP + 1, {7, 1}, empty};
     xdr_seed("update_res", T_UR, X(xdr_rt_update_res), &upr);
-    rt_gossip_res gr = {RT_OK, {3, ts_big}, {1, rec}, TRUE, {0, NULL}};
+    rt_gossip_res gr = {RT_OK, 5, {3, ts_big}, {1, rec}, TRUE, FALSE, {0, NULL}};
     xdr_seed("gossip_res", T_GR, X(xdr_rt_gossip_res), &gr);
     rt_status_res sr[3] = {
         {RT_OK, 0, 3, ST_ACTIVE, {3, ts3}, {3, ts3}, 2, 1, 103, 103, 22, 0x1234abcd, 10, 1},

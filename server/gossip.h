@@ -59,8 +59,9 @@ typedef struct replica {
     size_t log_cap;
     /* A complete gossip message's replica_ts is adopted: records missing
      * from the sender's log were discarded, so every replica has them, us
-     * included -- unless we lost state.  True but while recovering
-     * (state.c sets it; recovery.h). */
+     * included -- unless we or the sender lost state.  state_gossip.c sets
+     * it for each message: false while we recover or the sender does
+     * (recovery.h). */
     bool trust_discards;
     struct replica_hooks hooks;
 } replica_t;

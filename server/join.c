@@ -18,8 +18,10 @@ static CLIENT *connect_rpcbind(void *ctx, uint32_t k, int timeout_ms, char *err,
                        errlen);
 }
 
-/* Peer k's replica timestamp, from its STATUS; false if it did not answer. */
-static bool peer_status(const struct join_peers *p, uint32_t k, int timeout_ms, vts_t *rts)
+/* Peer k's replica timestamp and whether it is whole (not recovering), from
+ * its STATUS; false if it did not answer. */
+static bool peer_status(const struct join_peers *p, uint32_t k, int timeout_ms, vts_t *rts,
+                        bool *whole)
 {
     char err[256];
     rt_status_res st;
@@ -29,14 +31,16 @@ static bool peer_status(const struct join_peers *p, uint32_t k, int timeout_ms, 
     memset(&st, 0, sizeof st);
     bool ok = rp_status_1(&st, cl) == RPC_SUCCESS && st.status == RT_OK &&
               vts_from_xdr(rts, &st.replica_ts) == RT_OK;
+    *whole = st.state != ST_RECOVERING;
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&st);
     clnt_destroy(cl);
     return ok;
 }
 
 /* Ask every peer; each answer counts for recovery (what it holds of our
- * updates).  Returns the peer that holds most of our own updates (then the
- * most in all), or -1 if no reachable peer has any state. */
+ * updates).  Returns the whole peer (not recovering itself) that holds most
+ * of our own updates (then the most in all), or -1 if no reachable whole
+ * peer has any state. */
 static int choose_source(state_t *s, const struct join_peers *p, int timeout_ms)
 {
     int best = -1;
@@ -44,9 +48,12 @@ static int choose_source(state_t *s, const struct join_peers *p, int timeout_ms)
     uint32_t self = state_id(s);
     for (uint32_t k = 0; k < state_nreplicas(s); k++) {
         vts_t r;
-        if (k == self || !peer_status(p, k, timeout_ms, &r))
+        bool whole;
+        if (k == self || !peer_status(p, k, timeout_ms, &r, &whole))
             continue;
-        state_heard_status(s, k, &r);
+        state_heard_status(s, k, &r, whole);
+        if (!whole)
+            continue; /* recovering too: no model to copy (recovery.h) */
         uint64_t sum = 0;
         for (uint32_t i = 0; i < r.n; i++)
             sum += r.t[i];

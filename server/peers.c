@@ -189,7 +189,7 @@ static void ask_status(uint32_t k)
     memset(&st, 0, sizeof st);
     bool ok = p->clnt && rp_status_1(&st, p->clnt) == RPC_SUCCESS;
     if (ok && st.status == RT_OK && vts_from_xdr(&their, &st.replica_ts) == RT_OK)
-        state_heard_status(g.state, k, &their);
+        state_heard_status(g.state, k, &their, st.state != ST_RECOVERING);
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&st);
     if (!ok && p->clnt) {
         clnt_destroy(p->clnt);

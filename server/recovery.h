@@ -26,13 +26,19 @@
  *
  * What we lost of other replicas' records matters too: a record every
  * replica had acknowledged left every log, so gossip never brings it
- * again, and a replica that lacks it stays behind for good.  So recovery
- * ends only once a complete exchange with that best peer (its answer to our
- * call: every record it has past ours) leaves us holding all it holds; if
- * it does not, we copy its state.  That peer is enough: a record left a
- * log only when every replica had it, that peer included.  (While
- * recovering, a complete message's replica_ts is not adopted, as it is
- * otherwise -- gossip.h: trust_discards.)  Only then does recovery end.
+ * again, and a replica that lacks it stays behind for good.  A peer that
+ * did not lose state itself (it is not recovering: *whole*) holds every
+ * such record -- a record left a log only when every replica had it, that
+ * peer included.  So recovery ends only once a complete exchange with a
+ * whole peer (its answer to our call: every record it has past ours)
+ * leaves us holding all it ever said it holds; if it does not, we copy
+ * that peer's state.  A peer that is recovering too is no reference and
+ * gives no snapshot (it may lack the same records): only when every peer
+ * is recovering and none holds anything we lack may we end without one.
+ * (While we or the sender recover, a complete message's replica_ts is not
+ * adopted, as it is otherwise -- gossip.h: trust_discards.)  Messages of a
+ * peer's earlier incarnation, delayed past its restart, raise nothing we
+ * believe of it (state_gossip.c: retired epochs).
  *
  * When some peers cannot be reached, the replica stays recovering until
  * they can (queries go on; updates go to the other replicas); with none
@@ -58,19 +64,20 @@ typedef struct recovery {
     bool active;          /* recovering: no sequence numbers handed out */
     uint64_t heard;       /* bit k: peer k heard from since recovery began */
     uint64_t own_known;   /* the most of our own records a peer holds */
-    uint32_t best;        /* a peer that holds own_known of them (then the most records) */
-    uint64_t best_sum;    /* the records best holds in all */
-    vts_t best_ts;        /* the merge of what best reported (an old message is no news) */
-    vts_t known;          /* the merge of what the peers reported holding */
-    bool rejoin;          /* best's log lacks them: copy best's state */
+    uint32_t best;        /* a peer that holds own_known of them (self: none yet) */
+    uint32_t ref;         /* a whole peer with the most records: the reference (self: none) */
+    uint64_t ref_sum;     /* the records it holds in all */
+    vts_t ref_ts;         /* the merge of what ref reported (an old message is no news) */
+    vts_t known;          /* the merge of what every peer reported holding */
+    bool rejoin;          /* copy ref's state (state_rejoin_wanted) */
     char why[256];        /* what started it, for STATUS and the log */
 } recovery_t;
 
 enum recovery_event {
     RECOVERY_NONE,        /* nothing changed */
     RECOVERY_BEGUN,       /* a peer holds more of our records than we do: recovering now */
-    RECOVERY_DONE,        /* every peer heard, nothing is missing: updates may go on */
-    RECOVERY_REJOIN       /* take best's state (recovery.rejoin is set) */
+    RECOVERY_DONE,        /* updates may go on */
+    RECOVERY_REJOIN       /* copy ref's state (recovery.rejoin is set) */
 };
 
 /* A replica that is not recovering (its state is known whole). */
@@ -80,18 +87,19 @@ void recovery_begin(recovery_t *r, const char *why);
 
 /* Peer `from` reported its replica_ts `their`; ours is our replica_ts now.
  * `complete`: the exchange brought every record it had for us (a gossip
- * message without `more`), so anything still missing is not in its log.
- * `status`: a STATUS answer (which brings no records). */
+ * reply without `more`), so anything still missing is not in its log.
+ * `whole`: the peer is not recovering itself. */
 enum recovery_event recovery_heard(recovery_t *r, uint32_t from, const vts_t *their,
-                                   const vts_t *ours, bool complete);
+                                   const vts_t *ours, bool complete, bool whole);
 
-/* Our replica_ts changed otherwise (best's state, or a peer's at start, was
- * copied): done if every peer was heard and none holds more of our own. */
+/* ref's state was copied: done if every peer was heard and none holds more
+ * of our own updates. */
 enum recovery_event recovery_check(recovery_t *r, const vts_t *ours);
 
-/* The peer to exchange with (recovery waits for a complete answer of it),
- * or -1: still waiting for peers, or copying its state. */
-int recovery_source(const recovery_t *r);
+/* The peer to exchange with now, or -1 (still waiting for peers, copying,
+ * or nobody to ask): best while some of our own updates are missing (its
+ * log has them), else ref. */
+int recovery_source(const recovery_t *r, const vts_t *ours);
 
 /* The peers still to hear from, as a bit mask. */
 uint64_t recovery_waiting(const recovery_t *r);

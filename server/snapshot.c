@@ -20,6 +20,11 @@ static rt_status begin(state_t *s, uint32_t from, rt_snap_header *h)
 {
     if (snap.view && time(NULL) - snap.last_used < 60)
         return RT_NOT_READY; /* another transfer is running */
+    if (state_recovering(s)) {
+        log_info("snapshot for replica %u: refused, this replica is recovering (its state is "
+                 "no model)", from);
+        return RT_NOT_READY;
+    }
     store_snap_close(snap.view);
     snap.view = NULL;
     char err[256];

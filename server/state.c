@@ -180,10 +180,10 @@ static void recovered(state_t *s)
 
 /* What a peer told us of our own records (its replica_ts).  Inside the
  * transaction of the exchange, after its records were taken in. */
-int state_note_heard(state_t *s, uint32_t from, const vts_t *their, bool complete)
+int state_note_heard(state_t *s, uint32_t from, const vts_t *their, bool complete, bool whole)
 {
     const recovery_t *r = &s->recovery;
-    switch (recovery_heard(&s->recovery, from, their, &s->rep.replica_ts, complete)) {
+    switch (recovery_heard(&s->recovery, from, their, &s->rep.replica_ts, complete, whole)) {
     case RECOVERY_BEGUN:
         log_error("%s", r->why);
         return recovery_begun(s);
@@ -191,10 +191,11 @@ int state_note_heard(state_t *s, uint32_t from, const vts_t *their, bool complet
         recovered(s);
         return 0;
     case RECOVERY_REJOIN:
-        log_warn("recovering: replica %u holds %llu of our updates but its log no longer has "
-                 "the ones we lack (we have %llu): copying its state",
-                 r->best, (unsigned long long)r->own_known,
-                 (unsigned long long)s->rep.replica_ts.t[s->rep.id]);
+        log_warn("recovering: records we lack are in no peer's log any more (we have %llu of "
+                 "our updates, a peer holds %llu): copying the state of replica %u, which did "
+                 "not lose state",
+                 (unsigned long long)s->rep.replica_ts.t[s->rep.id],
+                 (unsigned long long)r->own_known, r->ref);
         return 0;
     case RECOVERY_NONE:
         return 0;
@@ -355,6 +356,8 @@ store_snap_t *state_snapshot_open(state_t *s, char *err, size_t errlen)
     pthread_mutex_lock(&s->lock);
     if (s->installing)
         snprintf(err, errlen, "a snapshot is being installed here");
+    else if (s->recovery.active) /* it may lack what others discarded: no one's model */
+        snprintf(err, errlen, "this replica is recovering (%s)", s->recovery.why);
     else
         v = store_snap_open(s->store, err, errlen);
     pthread_mutex_unlock(&s->lock);
@@ -362,7 +365,7 @@ store_snap_t *state_snapshot_open(state_t *s, char *err, size_t errlen)
     return v;
 }
 
-void state_heard_status(state_t *s, uint32_t k, const vts_t *their)
+void state_heard_status(state_t *s, uint32_t k, const vts_t *their, bool whole)
 {
     pthread_mutex_lock(&s->lock);
     /* A new database commits nothing before it is filled (it would no
@@ -370,10 +373,11 @@ void state_heard_status(state_t *s, uint32_t k, const vts_t *their)
      * (recovery is active for both, so nothing but its end can happen,
      * and that is saved with the next commit). */
     if (store_is_new(s->store) || s->installing) {
-        if (recovery_heard(&s->recovery, k, their, &s->rep.replica_ts, false) == RECOVERY_DONE)
+        if (recovery_heard(&s->recovery, k, their, &s->rep.replica_ts, false, whole) ==
+            RECOVERY_DONE)
             recovered(s);
     } else if (store_begin(s->store) == 0) {
-        state_finish(s, state_note_heard(s, k, their, false));
+        state_finish(s, state_note_heard(s, k, their, false, whole));
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -389,7 +393,7 @@ uint64_t state_recovery_waiting(state_t *s)
 int state_recovery_source(state_t *s)
 {
     pthread_mutex_lock(&s->lock);
-    int k = recovery_source(&s->recovery);
+    int k = recovery_source(&s->recovery, &s->rep.replica_ts);
     pthread_mutex_unlock(&s->lock);
     return k;
 }
@@ -397,7 +401,7 @@ int state_recovery_source(state_t *s)
 int state_rejoin_wanted(state_t *s)
 {
     pthread_mutex_lock(&s->lock);
-    int k = s->recovery.active && s->recovery.rejoin ? (int)s->recovery.best : -1;
+    int k = s->recovery.active && s->recovery.rejoin ? (int)s->recovery.ref : -1;
     pthread_mutex_unlock(&s->lock);
     return k;
 }
@@ -415,6 +419,14 @@ void state_probe(state_t *s, struct state_probe *out)
     pthread_mutex_lock(&s->sync_lock);
     out->syncs = s->syncs;
     pthread_mutex_unlock(&s->sync_lock);
+}
+
+bool state_recovering(state_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool r = s->recovery.active || s->installing;
+    pthread_mutex_unlock(&s->lock);
+    return r;
 }
 
 uint32_t state_id(const state_t *s) { return s->cfg.id; }

@@ -69,6 +69,8 @@ bool state_is_new(state_t *s);
 /* Import a MovieLens directory into a new store (progress: on stderr). */
 int state_import(state_t *s, const char *dir, bool progress, char *err, size_t errlen);
 uint32_t state_id(const state_t *s);
+/* Recovering (recovery.h), or installing a snapshot: not a whole replica. */
+bool state_recovering(state_t *s);
 uint32_t state_nreplicas(const state_t *s);
 
 /* Installing a peer's snapshot (join.c): state_install_begin gives the
@@ -83,8 +85,9 @@ int state_install_end(state_t *s, bool ok);
 /* A consistent view of the committed (and durable) state, for serving a
  * snapshot (snapshot.c); NULL with err. */
 store_snap_t *state_snapshot_open(state_t *s, char *err, size_t errlen);
-/* A peer answered STATUS with replica_ts `their` (join.c): for recovery. */
-void state_heard_status(state_t *s, uint32_t k, const vts_t *their);
+/* A peer answered STATUS with replica_ts `their` and its state (whole: not
+ * recovering itself): for recovery (join.c, peers.c). */
+void state_heard_status(state_t *s, uint32_t k, const vts_t *their, bool whole);
 /* Recovery (recovery.h), for the gossip thread: the peers still to hear
  * from (bit k); the peer to take our own updates back from by gossip (it
  * holds the most of them), or -1; the peer whose state to copy because its

@@ -40,14 +40,30 @@ static int records_out(state_t *s, const vts_t *their_ts, rt_record **val, u_int
 /* A peer gossiping with a new epoch replaced its database: what we
  * thought it had is void (gossip.c: replica_peer_reset).  Inside the
  * receive transaction. */
+static bool retired(const state_t *s, uint32_t from, uint64_t epoch)
+{
+    for (int i = 0; i < RETIRED_EPOCHS; i++)
+        if (s->retired_epoch[from][i] == epoch)
+            return true;
+    return false;
+}
+
+/* Returns 0, 1 for a message of an incarnation of `from` that is over (it
+ * was delayed past its sender's restart: what it says the sender holds is
+ * no longer true, so it must not raise what we believe), or -1. */
 static int check_epoch(state_t *s, uint32_t from, uint64_t epoch, const vts_t *their)
 {
     if (epoch == 0 || s->peer_epoch[from] == epoch)
         return 0;
+    if (retired(s, from, epoch))
+        return 1;
     if (s->peer_epoch[from] != 0) {
         log_warn("replica %u comes back with new state (epoch %llx): resending what it lacks",
                  from, (unsigned long long)epoch);
         replica_peer_reset(&s->rep, from, their);
+        uint64_t *r = s->retired_epoch[from];
+        memmove(r + 1, r, (RETIRED_EPOCHS - 1) * sizeof *r);
+        r[0] = s->peer_epoch[from];
     }
     s->peer_epoch[from] = epoch;
     return state_save_peer_epochs(s);
@@ -68,7 +84,7 @@ static void note_gossip(state_t *s, uint32_t from, int added, size_t log_before)
 /* Decode and apply records from peer `from` in one transaction.  `reply`:
  * the records answer our call, so they are all it has for us (recovery). */
 static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts *their_x,
-                         const rt_record *val, u_int len, bool more, bool reply)
+                         const rt_record *val, u_int len, bool more, bool reply, bool whole)
 {
     vts_t their;
     if (vts_from_xdr(&their, their_x) != RT_OK || their.n > s->rep.n || len > RT_MAX_RECORDS)
@@ -84,11 +100,12 @@ static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts
             st = RT_INTERNAL;
         } else {
             size_t log_before = s->rep.log_len;
-            s->rep.trust_discards = !s->recovery.active;
-            int added = check_epoch(s, from, epoch, &their);
-            if (added == 0)
+            s->rep.trust_discards = !s->recovery.active && whole;
+            int stale = check_epoch(s, from, epoch, &their), added = stale < 0 ? -1 : 0;
+            if (stale == 0)
                 added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);
-            if (added >= 0 && state_note_heard(s, from, &their, reply && !more) < 0)
+            if (stale == 0 && added >= 0 &&
+                state_note_heard(s, from, &their, reply && !more, whole) < 0)
                 added = -1;
             if (state_finish(s, added) < 0)
                 st = added < 0 ? RT_INVALID : RT_INTERNAL;
@@ -109,7 +126,7 @@ void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res)
         res->status = RT_NOT_READY;
     } else {
         res->status = receive(s, a->from, a->epoch, &a->replica_ts, a->records.records_val,
-                              a->records.records_len, a->more, false);
+                              a->records.records_len, a->more, false, !a->recovering);
     }
     if (res->status == RT_OK) {
         vts_t their;
@@ -119,6 +136,8 @@ void state_gossip_in(state_t *s, const rt_gossip_args *a, rt_gossip_res *res)
             res->status = RT_INTERNAL;
     }
     vts_to_xdr(&res->replica_ts, &s->rep.replica_ts);
+    res->epoch = store_epoch(s->store);
+    res->recovering = s->recovery.active || s->installing;
     s->gossip_bytes += xdr_sizeof((xdrproc_t)xdr_rt_gossip_res, res);
     s->gossip_records += res->records.records_len;
     uint64_t seq = state_committed(s);
@@ -135,6 +154,7 @@ int state_gossip_out(state_t *s, uint32_t k, rt_gossip_args *args)
     pthread_mutex_lock(&s->lock);
     args->from = s->rep.id;
     args->epoch = store_epoch(s->store);
+    args->recovering = s->recovery.active || s->installing;
     int rc = records_out(s, &s->rep.table[k], &args->records.records_val,
                          &args->records.records_len, &args->more);
     if (rc == 0)
@@ -156,8 +176,10 @@ int state_gossip_reply(state_t *s, uint32_t k, const rt_gossip_res *res)
         return -1;
     pthread_mutex_lock(&s->lock);
     rt_status st = s->installing ? RT_NOT_READY
-                                 : receive(s, k, 0, &res->replica_ts, res->records.records_val,
-                                           res->records.records_len, res->more, true);
+                                 : receive(s, k, res->epoch, &res->replica_ts,
+                                           res->records.records_val,
+                                           res->records.records_len, res->more, true,
+                                           !res->recovering);
     pthread_mutex_unlock(&s->lock);
     return st == RT_OK ? 0 : -1;
 }

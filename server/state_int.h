@@ -13,6 +13,9 @@
 
 #include "state.h"
 
+/* Retired epochs remembered per peer (see struct state). */
+#define RETIRED_EPOCHS 8
+
 /* Idle readers kept for later queries (more are opened when needed). */
 #define STATE_MAX_READERS 64
 
@@ -27,6 +30,9 @@ struct state {
     bool installing;           /* a snapshot is being installed: hands off the store */
     bool was_overloaded;       /* for the log line when that changes */
     uint64_t peer_epoch[VTS_MAX]; /* last epoch each peer gossiped with */
+    /* Epochs each peer had before (a message of one was delayed past its
+     * sender's restart: no news; state_gossip.c), the last few. */
+    uint64_t retired_epoch[VTS_MAX][RETIRED_EPOCHS];
     uint64_t gossip_bytes;     /* sent in gossip calls and replies */
     uint64_t gossip_records;
     /* queries: idle readers */
@@ -66,7 +72,7 @@ rt_status state_read_prev(const state_t *s, const rt_vts *x, vts_t *prev);
 char *state_detail(const char *msg);
 /* What a peer told us of our own records (recovery.h), inside the
  * transaction of the exchange: 0 or -1. */
-int state_note_heard(state_t *s, uint32_t from, const vts_t *their, bool complete);
+int state_note_heard(state_t *s, uint32_t from, const vts_t *their, bool complete, bool whole);
 /* Save what we know of each peer's epoch (inside a transaction). */
 int state_save_peer_epochs(state_t *s);
 /* The detail of an update refused while recovering. */

@@ -577,7 +577,7 @@ static void status_answered(sim_t *s, node_t *nd, msg_t *m)
     if (wire_decode((xdrproc_t)xdr_rt_status_res, m->buf, m->len, &res, sizeof res) < 0)
         sim_die(s, "r%u: undecodable STATUS reply", nd->id);
     if (res.status == RT_OK && vts_from_xdr(&their, &res.replica_ts) == RT_OK)
-        state_heard_status(nd->st, p, &their);
+        state_heard_status(nd->st, p, &their, res.state != ST_RECOVERING);
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&res);
     polled(nd, p, true);
 }

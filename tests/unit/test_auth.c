@@ -117,15 +117,16 @@ static void load(const char *k)
     assert_int_equal(auth_load_key(keyfile, err, sizeof err), 0);
 }
 
-/* The SNAPSHOT call {from 1, session S, SNAP_MOVIES, after (A, 0)} and the
- * GOSSIP call {from 1, epoch S, replica_ts [A], no records, more false}
- * are the same bytes: the label keeps a MAC of one from passing for the
- * other. */
+/* The label keeps a MAC made for one procedure from passing for another
+ * over the same bytes: a GOSSIP message signed as a SNAPSHOT call (the
+ * bytes two procedures' messages can share: before the gossip message had
+ * its `recovering` flag, the SNAPSHOT call {from 1, session S, SNAP_MOVIES,
+ * after (A, 0)} and the GOSSIP call {from 1, epoch S, replica_ts [A]} were
+ * the same bytes) does not verify as GOSSIP. */
 static void test_label_separates_procedures(void **st)
 {
     (void)st;
     load("a shared secret of the cluster");
-    rt_snap_args s = {1, 0x1122334455667788ULL, SNAP_MOVIES, 42, 0, {0, NULL}};
     uint64_t ts[1] = {42};
     rt_gossip_args g;
     memset(&g, 0, sizeof g);
@@ -133,24 +134,12 @@ static void test_label_separates_procedures(void **st)
     g.epoch = 0x1122334455667788ULL;
     g.replica_ts.rt_vts_len = 1;
     g.replica_ts.rt_vts_val = ts;
-    char bs[64], bg[64];
-    XDR xs, xg;
-    xdrmem_create(&xs, bs, sizeof bs, XDR_ENCODE);
-    xdrmem_create(&xg, bg, sizeof bg, XDR_ENCODE);
-    assert_true(xdr_rt_snap_args(&xs, &s));
-    assert_true(xdr_rt_gossip_args(&xg, &g));
-    assert_int_equal(xdr_getpos(&xs), xdr_getpos(&xg));
-    assert_memory_equal(bs, bg, xdr_getpos(&xs));
-    xdr_destroy(&xs);
-    xdr_destroy(&xg);
-    assert_int_equal(auth_sign_call(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_snap_args, &s,
-                                    &s.mac.mac_len, &s.mac.mac_val), 0);
-    assert_true(auth_verify_call(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_snap_args, &s, &s.mac.mac_len,
-                                 &s.mac.mac_val));
-    g.mac.mac_len = s.mac.mac_len; /* the captured SNAPSHOT MAC, replayed as GOSSIP */
-    g.mac.mac_val = s.mac.mac_val;
-    assert_false(VERIFY(&g));
-    free(s.mac.mac_val);
+    assert_int_equal(auth_sign_call(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_gossip_args, &g,
+                                    &g.mac.mac_len, &g.mac.mac_val), 0);
+    assert_true(auth_verify_call(AUTH_SNAPSHOT, (xdrproc_t)xdr_rt_gossip_args, &g,
+                                 &g.mac.mac_len, &g.mac.mac_val));
+    assert_false(VERIFY(&g)); /* the same bytes and MAC, as GOSSIP */
+    free(g.mac.mac_val);
 }
 
 /* A reply verifies with the MAC of the call it answers, not another's, and

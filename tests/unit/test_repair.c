@@ -217,7 +217,7 @@ static void hear_peer(uint32_t k)
     state_status(reps[1 - k], &r);
     vts_t ts;
     assert_int_equal(vts_from_xdr(&ts, &r.replica_ts), RT_OK);
-    state_heard_status(reps[k], 1 - k, &ts);
+    state_heard_status(reps[k], 1 - k, &ts, true);
     xdr_free((xdrproc_t)xdr_rt_status_res, (char *)&r);
 }
 

@@ -56,7 +56,7 @@ static void open_replica(uint32_t k, uint32_t n, const char *path, uint64_t over
     vts_zero(&zero, n);
     for (uint32_t j = 0; j < n; j++)
         if (j != k)
-            state_heard_status(reps[k], j, &zero);
+            state_heard_status(reps[k], j, &zero, true);
 }
 
 static int setup(void **st)
