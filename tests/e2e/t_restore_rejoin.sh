@@ -27,7 +27,7 @@ cp "$T/bak.db" "$DATA/replica-2.db"
 rm -f "$DATA/replica-2.db-wal" "$DATA/replica-2.db-shm"
 start_replica -r 2
 wait_for -m "replica 2 says why it recovers" grep -q "recovering: the database is older than this replica" "$T/replica-2.log"
-wait_for -m "replica 2 copies a peer's state" grep -q "copying its state" "$T/replica-2.log"
+wait_for -m "replica 2 copies a peer's state" grep -q "copying the state of replica" "$T/replica-2.log"
 wait_settled 2
 assert_exit 0 cli_r 2 get 983 1
 assert_eq 3.0 "$OUT" "replica 2 has the update it acknowledged after the backup"
