@@ -1,7 +1,8 @@
 /*
  * sim.h -- the deterministic simulator's world: N replicas built from the
- * real server/state.c, server/gossip.c and SQLite store, front ends and
- * client sessions modelled on frontend/forward.c and client/commands.c, a
+ * real server/state*.c, gossip.c, recovery.c, join.c, snapshot.c,
+ * datadir.c and SQLite store, front ends and client sessions modelled on
+ * frontend/forward.c and client/commands.c, a
  * simulated network and simulated clocks, all in one process and one
  * thread, driven by one seed (docs/simulator.md).
  *
@@ -14,8 +15,9 @@
  *   queue.c   the events, by time
  *   wire.c    XDR to bytes and back: every message travels encoded
  *   net.c     messages between endpoints: delay, loss, duplicates, partitions
- *   node.c    a replica: state_t over its own database file; crash, restart,
- *             pause, wipe, backup and restore; the gossip thread (peers.c)
+ *   node.c    a replica: state_t in its own data directory; crash, restart,
+ *             pause, wipe, backup and restore; the gossip thread and its
+ *             recovery polls (peers.c)
  *   inproc.c  a CLIENT whose calls run another replica's handler (join.c)
  *   client.c  sessions and the front end: requests, failover, the history
  *   faults.c  which faults a schedule injects, and when
