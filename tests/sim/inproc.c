@@ -9,11 +9,13 @@
  *
  * A transfer runs from its first call to its last without simulated time
  * passing, so the one view that snapshot.c serves at a time is never
- * contended.
+ * contended.  An anti-entropy round (repair.h) goes the same way: its
+ * calls run the target's repair_serve, through XDR, one after another.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "repair.h"
 #include "sim.h"
 #include "snapshot.h"
 #include "wire.h"
@@ -126,4 +128,31 @@ CLIENT *inproc_connect(void *ctx, uint32_t k, int timeout_ms, char *err, size_t 
     cl->cl_ops = &ip_ops;
     cl->cl_private = ip;
     return cl;
+}
+
+int inproc_repair(void *ctx, rt_repair_args *args, rt_repair_res *res)
+{
+    const struct inproc_ctx *c = ctx;
+    struct inproc ip = {c->s, c->from, c->target, {0}};
+    size_t inlen, outlen;
+    rt_repair_args a;
+    rt_repair_res r;
+    if (!reachable(&ip))
+        return -1;
+    char *in = wire_encode((xdrproc_t)xdr_rt_repair_args, args, &inlen);
+    if (!in || wire_decode((xdrproc_t)xdr_rt_repair_args, in, inlen, &a, sizeof a) < 0) {
+        free(in);
+        return -1;
+    }
+    free(in);
+    memset(&r, 0, sizeof r);
+    repair_serve(c->s->node[c->target].st, &a, &r);
+    char *out = wire_encode((xdrproc_t)xdr_rt_repair_res, &r, &outlen);
+    xdr_free((xdrproc_t)xdr_rt_repair_args, (char *)&a);
+    xdr_free((xdrproc_t)xdr_rt_repair_res, (char *)&r);
+    int rc = out && wire_decode((xdrproc_t)xdr_rt_repair_res, out, outlen, res, sizeof *res) == 0
+                 ? 0
+                 : -1;
+    free(out);
+    return rc;
 }

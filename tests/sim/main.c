@@ -194,7 +194,7 @@ static void add(struct sim_stats *t, const struct sim_stats *x)
     t->reads += x->reads, t->violations += x->violations, t->failing += x->failing;
     t->late_copies += x->late_copies, t->messages += x->messages;
     t->gossip_calls += x->gossip_calls, t->rejoins += x->rejoins, t->unquiet += x->unquiet;
-    t->behind += x->behind;
+    t->behind += x->behind, t->repairs += x->repairs, t->repair_rounds += x->repair_rounds;
     for (int f = 0; f < F_COUNT; f++)
         t->faults[f] += x->faults[f];
 }
@@ -275,12 +275,13 @@ static void summary(const struct options *o, const struct sim_stats *t, double s
     printf("ratingsim: %llu schedules (seeds %s, %s replicas, %u steps, faults %s) in %.1f s\n",
            (unsigned long long)t->schedules, seeds, replicas, o->par.steps, faults, secs);
     printf("ratingsim: %llu operations checked (%llu writes, %llu reads); faults injected:%s; "
-           "late copies handled %llu, rejoins %llu (%llu behind their own updates), messages "
-           "%llu\n",
+           "late copies handled %llu, rejoins %llu (%llu behind their own updates), repairs "
+           "%llu of %llu rounds, messages %llu\n",
            (unsigned long long)t->ops, (unsigned long long)t->writes,
            (unsigned long long)t->reads, len ? injected : " none",
            (unsigned long long)t->late_copies, (unsigned long long)t->rejoins,
-           (unsigned long long)t->behind, (unsigned long long)t->messages);
+           (unsigned long long)t->behind, (unsigned long long)t->repairs,
+           (unsigned long long)t->repair_rounds, (unsigned long long)t->messages);
     printf("ratingsim: %llu violations in %llu schedules\n", (unsigned long long)t->violations,
            (unsigned long long)t->failing);
 }

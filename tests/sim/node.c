@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "join.h"
+#include "repair.h"
 #include "sim.h"
 #include "wire.h"
 
@@ -316,7 +317,7 @@ static void note_own_updates(sim_t *s, const node_t *nd, const char *how)
  * set when no reachable peer has any (server/main.c: fill_new_store). */
 static int fill_new(sim_t *s, node_t *nd, char *err, size_t errlen)
 {
-    struct inproc_ctx ctx = {s, nd->id};
+    struct inproc_ctx ctx = {s, nd->id, 0};
     struct join_peers peers = {inproc_connect, &ctx};
     int joined = join_cluster_with(nd->st, &peers, 100, err, errlen);
     if (joined < 0)
@@ -459,6 +460,7 @@ static void handle_gossip(sim_t *s, node_t *nd, msg_t *m)
 /* ---- the gossip thread ------------------------------------------------------------- */
 
 static void polled(node_t *nd, uint32_t p, bool ok);
+static void repair_if_due(sim_t *s, node_t *nd, uint32_t p);
 
 static void peer_failed(node_t *nd, uint32_t p)
 {
@@ -541,6 +543,29 @@ static void handle_gossip_reply(sim_t *s, node_t *nd, msg_t *m)
     if (l->for_recovery)
         polled(nd, p, rc == 0);
     l->for_recovery = false;
+    if (rc == 0)
+        repair_if_due(s, nd, p);
+}
+
+/* ---- anti-entropy (peers.c: repair_if_due) ----------------------------------------- */
+
+/* Every REPAIR_INTERVAL, with a peer that just answered gossip: one round,
+ * its calls in process (inproc.c), taking no simulated time. */
+static void repair_if_due(sim_t *s, node_t *nd, uint32_t p)
+{
+    struct peer_link *l = &nd->peer[p];
+    if (!s->repair || s->now < l->repair_at)
+        return;
+    l->repair_at = s->now + REPAIR_INTERVAL;
+    struct inproc_ctx ctx = {s, nd->id, p};
+    struct repair_stats st;
+    enum repair_outcome out = repair_round(nd->st, p, inproc_repair, &ctx, &st);
+    s->st.repair_rounds++;
+    if (out == REPAIR_DONE) {
+        s->st.repairs++;
+        sim_trace(s, "r%u repaired with r%u: sent %llu rows, took %llu", nd->id, p,
+                  (unsigned long long)st.sent, (unsigned long long)st.taken);
+    }
 }
 
 /* ---- recovery (peers.c: recovery_step) ---------------------------------------------- */
@@ -594,7 +619,7 @@ void node_status_deadline(sim_t *s, uint32_t k, uint32_t p, uint64_t call)
 /* Copy the state of the peer recovery names (join.c), through inproc.c. */
 static void rejoin(sim_t *s, node_t *nd, uint32_t src)
 {
-    struct inproc_ctx ctx = {s, nd->id};
+    struct inproc_ctx ctx = {s, nd->id, 0};
     struct join_peers peers = {inproc_connect, &ctx};
     char err[512];
     if (join_from_with(nd->st, &peers, src, 100, err, sizeof err) < 0) {

@@ -279,6 +279,8 @@ static void add_stats(struct sim_stats *total, const struct sim_stats *st)
     total->rejoins += st->rejoins;
     total->unquiet += st->unquiet;
     total->behind += st->behind;
+    total->repairs += st->repairs;
+    total->repair_rounds += st->repair_rounds;
     for (int f = 0; f < F_COUNT; f++)
         total->faults[f] += st->faults[f];
 }
@@ -287,9 +289,9 @@ static void trace_start(sim_t *s)
 {
     char active[128];
     faults_format(s->active, active, sizeof active);
-    sim_trace(s, "seed %llu: %u replicas (overload %llu), %u front ends, %u sessions, faults %s",
-              (unsigned long long)s->seed, s->n, (unsigned long long)s->overload, s->nfe,
-              s->nsessions, active);
+    sim_trace(s, "seed %llu: %u replicas (overload %llu, %s), %u front ends, %u sessions, "
+              "faults %s", (unsigned long long)s->seed, s->n, (unsigned long long)s->overload,
+              s->repair ? "repair" : "no repair", s->nfe, s->nsessions, active);
     for (uint32_t k = 0; k < s->n; k++)
         if (s->node[k].skew_ms)
             sim_trace(s, "r%u's clock is %+lld ms off", k, (long long)s->node[k].skew_ms);
@@ -307,6 +309,7 @@ int sim_run(uint64_t seed, const struct sim_params *par, struct sim_stats *total
     prng_seed(&s->rng, seed);
     s->n = par->replicas ? par->replicas : (uint32_t)prng_range(&s->rng, 3, 5);
     s->overload = prng_chance(&s->rng, 0.2) ? prng_range(&s->rng, 4, 20) : 100;
+    s->repair = prng_chance(&s->rng, 0.8);
     s->hist = hist_new();
     if (!s->hist)
         sim_die(s, "out of memory");

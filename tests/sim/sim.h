@@ -1,7 +1,8 @@
 /*
  * sim.h -- the deterministic simulator's world: N replicas built from the
- * real server/state.c, server/gossip.c and SQLite store, front ends and
- * client sessions modelled on frontend/forward.c and client/commands.c, a
+ * real server/state*.c, gossip.c, recovery.c, join.c, snapshot.c,
+ * datadir.c and SQLite store, front ends and client sessions modelled on
+ * frontend/forward.c and client/commands.c, a
  * simulated network and simulated clocks, all in one process and one
  * thread, driven by one seed (docs/simulator.md).
  *
@@ -14,8 +15,9 @@
  *   queue.c   the events, by time
  *   wire.c    XDR to bytes and back: every message travels encoded
  *   net.c     messages between endpoints: delay, loss, duplicates, partitions
- *   node.c    a replica: state_t over its own database file; crash, restart,
- *             pause, wipe, backup and restore; the gossip thread (peers.c)
+ *   node.c    a replica: state_t in its own data directory; crash, restart,
+ *             pause, wipe, backup and restore; the gossip thread and its
+ *             recovery polls (peers.c)
  *   inproc.c  a CLIENT whose calls run another replica's handler (join.c)
  *   client.c  sessions and the front end: requests, failover, the history
  *   faults.c  which faults a schedule injects, and when
@@ -59,6 +61,8 @@
  * gossip interval) */
 #define RECOVERY_POLL (GOSSIP_INTERVAL / 10)
 #define RECOVERY_POLL_MAX GOSSIP_INTERVAL
+/* ratingd --repair-ms: 10 gossip intervals (10 s against 1 s) */
+#define REPAIR_INTERVAL (10 * GOSSIP_INTERVAL)
 /* The simulated wall clock starts here (ms since 1970: 2025-06-15). */
 #define SIM_EPOCH_MS 1750000000000ULL
 
@@ -120,6 +124,7 @@ struct peer_link {               /* the gossip thread's view of one peer (peers.
     bool for_recovery;           /* the burst takes our own records back */
     uint64_t retry_at;
     uint64_t backoff;
+    uint64_t repair_at;          /* next anti-entropy round with it (repair.h) */
     uint64_t status_call;        /* recovery's STATUS poll waiting, 0 none */
     uint64_t poll_at;
     uint64_t poll_backoff;
@@ -222,6 +227,8 @@ struct sim_stats {
                                     before it gave up without seeing the answer */
     uint64_t messages, gossip_calls, rejoins, unquiet;
     uint64_t behind;             /* restarts knowing fewer own updates than a peer */
+    uint64_t repairs;            /* anti-entropy rounds that exchanged rows */
+    uint64_t repair_rounds;      /* anti-entropy rounds run */
 };
 
 typedef struct sim {
@@ -243,6 +250,7 @@ typedef struct sim {
     size_t nops, capops;
     uint32_t issued;             /* client operations started */
     uint64_t overload;           /* the replicas' --overload */
+    bool repair;                 /* anti-entropy rounds (most schedules; some do without) */
     uint64_t next_call;
     bool healing;
     /* what this schedule injects (faults.c) */
@@ -325,7 +333,10 @@ CLIENT *inproc_connect(void *ctx, uint32_t k, int timeout_ms, char *err, size_t 
 struct inproc_ctx {
     sim_t *s;
     uint32_t from;
+    uint32_t target;   /* inproc_repair */
 };
+/* repair.h's repair_call_fn: one RP_REPAIR call to ctx's target. */
+int inproc_repair(void *ctx, rt_repair_args *args, rt_repair_res *res);
 
 /* client.c */
 void clients_init(sim_t *s);
