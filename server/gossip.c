@@ -180,6 +180,19 @@ static int receive_record(replica_t *r, const urec_t *in, bool *gap)
     return 1;
 }
 
+int replica_take_records(replica_t *r, const urec_t *recs, size_t nrecs)
+{
+    int added = 0;
+    bool gap = false;
+    for (size_t i = 0; i < nrecs; i++) {
+        int rc = record_sane(r, &recs[i]) ? receive_record(r, &recs[i], &gap) : 0;
+        if (rc < 0)
+            return -1;
+        added += rc;
+    }
+    return replica_apply_stable(r) < 0 ? -1 : added;
+}
+
 int replica_gossip_receive(replica_t *r, uint32_t from, const vts_t *their_ts,
                            const urec_t *recs, size_t nrecs, bool more)
 {

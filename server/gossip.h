@@ -103,6 +103,13 @@ int replica_apply_stable(replica_t *r);
 int replica_gossip_receive(replica_t *r, uint32_t from, const vts_t *their_ts,
                            const urec_t *recs, size_t nrecs, bool more);
 
+/* Records this replica held before its state was replaced by a copy of a
+ * peer's (a snapshot install): those past the copy's replica_ts go back
+ * into the log, in sequence, as gossip would have brought them (the copy
+ * must not lose a record that may be held nowhere else), and what became
+ * stable is applied.  Returns the number taken, or -1. */
+int replica_take_records(replica_t *r, const urec_t *recs, size_t nrecs);
+
 /* Gossip sending: the records that a replica known to have `their_ts` may
  * lack, in log order.  Fills at most max pointers into the log (valid
  * until the log changes); *more says some were left out. */

@@ -323,12 +323,24 @@ store_t *state_install_begin(state_t *s, char *err, size_t errlen)
     return db;
 }
 
+/* The log before an install: the records it held go back in after it. */
+static urec_t *log_copy(const replica_t *r, size_t *n)
+{
+    urec_t *c = malloc((r->log_len ? r->log_len : 1) * sizeof *c);
+    *n = c ? r->log_len : 0;
+    if (c && r->log_len)
+        memcpy(c, r->log, r->log_len * sizeof *c);
+    return c;
+}
+
 int state_install_end(state_t *s, bool ok)
 {
     pthread_mutex_lock(&s->lock);
+    size_t nheld = 0;
+    urec_t *held = log_copy(&s->rep, &nheld);
     /* The rows are the source's; what we were is void, and peers must
      * learn that (a new epoch) to send us what the source lacks. */
-    int rc = ok ? 0 : -1;
+    int rc = ok && held ? 0 : -1;
     if (rc == 0 && !store_is_new(s->store) && store_new_epoch(s->store) < 0)
         rc = -1;
     if (rc == 0 && store_commit(s->store) < 0)
@@ -340,6 +352,14 @@ int state_install_end(state_t *s, bool ok)
         rc = -1;
     }
     set_committed(s);
+    /* Records we held past the copy (ours among them, or ones that reached
+     * us from a replica that lost them since): kept, in one more step. */
+    int taken = 0;
+    if (rc == 0 && nheld > 0 && store_begin(s->store) == 0)
+        rc = state_finish(s, taken = replica_take_records(&s->rep, held, nheld));
+    if (taken > 0)
+        log_info("kept %d records of ours that the copy lacked", taken);
+    free(held);
     if (rc == 0 && recovery_check(&s->recovery, &s->rep.replica_ts) == RECOVERY_DONE)
         recovered(s);
     if (rc == 0 && s->recovery_dirty && (store_begin(s->store) < 0 || state_finish(s, 0) < 0))
