@@ -59,12 +59,12 @@ IFS=, read -r -a rts <<<"$rts"
 seq1=$((rts[1] + 1))
 # rt_gossip_args without its mac: from 1, epoch 0, replica_ts [0, seq1, 0], one rt_record
 # {origin 1, ts [0, seq1, 0], prev [], uid (0xbad, 1), stamp, OP_RATE user 9999 movie 1
-# halves H}, more false.
+# halves H}, more false, recovering false.
 vts3="$(u32 3)$(u64 0)$(u64 "$seq1")$(u64 0)"
 gossip_body() {
     printf '%s' "$(u32 1)$(u64 0)${vts3}$(u32 1)"
     printf '%s' "$(u32 1)${vts3}$(u32 0)$(u64 0xbad)$(u64 1)$(u64 "$(_now_ms)")"
-    printf '%s' "$(u32 1)$(u32 9999)$(u32 1)$(u32 "$1")$(u32 0)"
+    printf '%s' "$(u32 1)$(u32 9999)$(u32 1)$(u32 "$1")$(u32 0)$(u32 0)"
 }
 with_mac() { if [[ -z $2 ]]; then printf '%s00000000' "$1"; else printf '%s%s%s' "$1" "$(u32 $((${#2} / 2)))" "$2"; fi; }
 body8=$(gossip_body 8)

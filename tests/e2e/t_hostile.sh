@@ -47,13 +47,14 @@ LONG_TITLE=$(printf 'x%.0s' $(seq 1 300))
 SUBMIT_LONG_TITLE="$(u32 0)$(u64 1)$(u64 1)$(u32 3)$(u32 0)$(xstr "$LONG_TITLE")$(xstr Drama)$(u32 1)$(u32 8)"
 SUBMIT_TITLE_LEN_ONLY="$(u32 0)$(u64 1)$(u64 1)$(u32 3)$(u32 0)$(u32 0xffffffff)"
 # rt_gossip_args: from, epoch, replica_ts, records, more, mac.
-gossip_from() { printf '%s' "$(u32 "$1")$(u64 0)$(u32 0)$(u32 0)$(u32 0)$(u32 0)"; }
+# rt_gossip_args: from, epoch, replica_ts <>, records <>, more, recovering, mac <>.
+gossip_from() { printf '%s' "$(u32 "$1")$(u64 0)$(u32 0)$(u32 0)$(u32 0)$(u32 0)$(u32 0)"; }
 # A record from replica K that no replica could have made: its own entry of ts is 0.
 insane_gossip() {
     local k=$1
     printf '%s' "$(u32 "$k")$(u64 0)$(u32 0)$(u32 1)"
     printf '%s' "$(u32 "$k")$(vts_of 3)$(vts_of 0)$(u64 1)$(u64 1)$(u64 0)$(u32 1)$(u32 1)$(u32 1)$(u32 8)"
-    printf '%s' "$(u32 0)$(u32 0)"
+    printf '%s' "$(u32 0)$(u32 0)$(u32 0)"
 }
 GOSSIP_513="$(u32 1)$(u64 0)$(u32 0)$(u32 513)"
 # rt_snap_args: from, session, part, after_a, after_b, mac.
