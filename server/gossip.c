@@ -15,7 +15,6 @@ int replica_init(replica_t *r, uint32_t id, uint32_t n, const struct replica_hoo
     memset(r, 0, sizeof *r);
     r->id = id;
     r->n = n;
-    r->trust_discards = true;
     vts_zero(&r->replica_ts, n);
     vts_zero(&r->value_ts, n);
     for (uint32_t k = 0; k < n; k++)
@@ -208,17 +207,18 @@ int replica_gossip_receive(replica_t *r, uint32_t from, const vts_t *their_ts,
             return -1;
         added += rc;
     }
-    /* A complete message brought every record their_ts covers that we
-     * lacked (records missing from the sender's log were discarded, so
-     * every replica, us included, has them): adopt their_ts.  A partial
-     * one only advanced the per-origin counters above.  A replica that
-     * lost state may lack what was discarded: it adopts nothing
-     * (trust_discards, recovery.h). */
-    if (!more && !gap && r->trust_discards) {
-        vts_t theirs = *their_ts;
-        theirs.t[r->id] = 0; /* nobody knows more of our own updates */
-        vts_merge(&r->replica_ts, &theirs);
-    }
+    /* replica_ts rises only with the records themselves (receive_record),
+     * never by merging their_ts.  Adopting a complete message's their_ts
+     * assumed that a record missing from it was discarded, so at every
+     * replica, us included; but the sender chose the records by what it
+     * believed we hold (table[us], or our replica_ts in the call), and that
+     * belief can be of an earlier incarnation of ours (a call built before
+     * our new epoch reached it, a discard made before then): we then
+     * counted records we neither hold nor will ever be sent again.  When
+     * every belief is true adopting adds nothing: a record we lack is in
+     * the sender's log (it discards only what it believes we hold) and is
+     * sent in sequence.  What we lack that is in no log any more is
+     * recovery's to find (recovery.h). */
     r->replica_ts.n = r->n;
     vts_merge(&r->table[from], their_ts);
     r->table[from].n = r->n;

@@ -20,8 +20,9 @@
  *            applied in happened-before order
  *   gossip:  send records r from origin c with r.ts[c] > table[peer][c]
  *            (in log order, so each origin's records arrive in sequence);
- *            on receipt add records with r.ts[c] > replica_ts[c], merge
- *            replica_ts, apply what became stable, table[from] = theirs
+ *            on receipt add each record of origin c that is replica_ts[c]
+ *            + 1 (replica_ts rises only with records), apply what became
+ *            stable, table[from] = merge(table[from], theirs)
  *   discard: record r from origin c leaves the log once applied here and
  *            table[k][c] >= r.ts[c] for every replica k
  */
@@ -57,12 +58,6 @@ typedef struct replica {
     urec_t *log;
     size_t log_len;
     size_t log_cap;
-    /* A complete gossip message's replica_ts is adopted: records missing
-     * from the sender's log were discarded, so every replica has them, us
-     * included -- unless we or the sender lost state.  state_gossip.c sets
-     * it for each message: false while we recover or the sender does
-     * (recovery.h). */
-    bool trust_discards;
     struct replica_hooks hooks;
 } replica_t;
 

@@ -35,8 +35,9 @@
  * that peer's state.  A peer that is recovering too is no reference and
  * gives no snapshot (it may lack the same records): only when every peer
  * is recovering and none holds anything we lack may we end without one.
- * (While we or the sender recover, a complete message's replica_ts is not
- * adopted, as it is otherwise -- gossip.h: trust_discards.)  Messages of a
+ * (No replica counts a record it has not received: gossip.c never adopts
+ * a sender's replica_ts, which may rest on beliefs about an earlier
+ * incarnation of ours.)  Messages of a
  * peer's earlier incarnation, delayed past its restart, raise nothing we
  * believe of it (state_gossip.c: retired epochs).
  *

@@ -100,7 +100,6 @@ static rt_status receive(state_t *s, uint32_t from, uint64_t epoch, const rt_vts
             st = RT_INTERNAL;
         } else {
             size_t log_before = s->rep.log_len;
-            s->rep.trust_discards = !s->recovery.active && whole;
             int stale = check_epoch(s, from, epoch, &their), added = stale < 0 ? -1 : 0;
             if (stale == 0)
                 added = replica_gossip_receive(&s->rep, from, &their, recs, len, more);
