@@ -101,13 +101,17 @@ enum recovery_event recovery_heard(recovery_t *r, uint32_t from, const vts_t *th
     uint64_t held = their->t[r->self], have = ours->t[r->self];
     bool begun = false;
     if (!r->active) {
-        if (held <= have)
-            return RECOVERY_NONE;
         /* A loss nothing local showed (recovery.h: the limit). */
         char why[sizeof r->why];
-        snprintf(why, sizeof why, "replica %u holds %llu of our updates but we have %llu: "
-                 "this replica lost state", from, (unsigned long long)held,
-                 (unsigned long long)have);
+        if (held > have)
+            snprintf(why, sizeof why, "replica %u holds %llu of our updates but we have %llu: "
+                     "this replica lost state", from, (unsigned long long)held,
+                     (unsigned long long)have);
+        else if (complete && !vts_le(their, ours))
+            snprintf(why, sizeof why, "replica %u holds records we lack that its log no longer "
+                     "has: this replica lost state", from);
+        else
+            return RECOVERY_NONE;
         recovery_begin(r, why);
         begun = true;
     }

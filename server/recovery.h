@@ -49,7 +49,16 @@
  * we hold shows we lost state after all (a loss the mark could not see):
  * recovery begins then, and updates numbered meanwhile may collide -- the
  * limit of the rule, which the value anti-entropy repairs
- * (docs/algorithm.md).
+ * (docs/algorithm.md).  So does a complete answer to our call that leaves
+ * us short of what the peer holds, of any replica's records: it sent every
+ * record of its log past ours, so the rest left its log, which it allows
+ * only once it believes every replica, us included, holds them -- we or an
+ * earlier incarnation of ours did, and we lost them.  Gossip will never
+ * bring them; recovery copies a whole peer.  (A recovery that ended on
+ * reports older than a peer's own loss and copy can end so: every peer
+ * was recovering, and their reports, taken at different times, each
+ * missed a record that moved from one to another; the simulator,
+ * --seed 6452 --faults all.)
  */
 #ifndef RATINGD_RECOVERY_H
 #define RATINGD_RECOVERY_H

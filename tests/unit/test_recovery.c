@@ -178,6 +178,32 @@ static void test_late_loss_begins_recovery(void **st)
     assert_int_equal(recovery_waiting(&r), 0x1); /* peer 1 was heard in the same breath */
 }
 
+/* A replica that believed its state whole gets a complete answer that
+ * leaves it short of another replica's records: the peer dropped them from
+ * its log believing we held them, so we lost them (or ended a recovery on
+ * reports that missed them), and only a copy brings them back.  A STATUS
+ * or a partial answer shows nothing: the rest may still come. */
+static void test_short_after_complete_answer_begins_recovery(void **st)
+{
+    (void)st;
+    recovery_t r;
+    recovery_init(&r, 2, 3);
+    vts_t ours = own(3), ahead = own(3);
+    ahead.t[0] = 4;
+    assert_int_equal(recovery_heard(&r, 1, &ahead, &ours, false, true), RECOVERY_NONE);
+    assert_false(r.active);
+    assert_int_equal(recovery_heard(&r, 1, &ahead, &ahead, true, true), RECOVERY_NONE);
+    assert_false(r.active);
+    assert_int_equal(recovery_heard(&r, 1, &ahead, &ours, true, true), RECOVERY_BEGUN);
+    assert_true(r.active);
+    assert_non_null(strstr(r.why, "log no longer has"));
+    assert_int_equal(recovery_waiting(&r), 0x1);
+    /* peer 0 is heard: peer 1, whole and holding more, is the one to copy */
+    assert_int_equal(recovery_heard(&r, 0, &ours, &ours, false, true), RECOVERY_NONE);
+    assert_int_equal(recovery_heard(&r, 1, &ahead, &ours, true, true), RECOVERY_REJOIN);
+    assert_int_equal(r.ref, 1);
+}
+
 static void test_check_waits_for_everyone(void **st)
 {
     (void)st;
@@ -205,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_other_replicas_records_count),
         cmocka_unit_test(test_recovering_peers_are_no_reference),
         cmocka_unit_test(test_late_loss_begins_recovery),
+        cmocka_unit_test(test_short_after_complete_answer_begins_recovery),
         cmocka_unit_test(test_check_waits_for_everyone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
