@@ -284,13 +284,20 @@ static int send_reply(struct conn *c, struct rpc_msg *reply, xdrproc_t proc, voi
     return -1;
 }
 
-static int reply_accepted(struct conn *c, uint32_t xid, enum accept_stat stat, uint32_t vers)
+/* A reply's header: to call xid, accepted or denied. */
+static struct rpc_msg reply_to(uint32_t xid, enum reply_stat stat)
 {
     struct rpc_msg r;
     memset(&r, 0, sizeof r);
     r.rm_xid = xid;
     r.rm_direction = REPLY;
-    r.rm_reply.rp_stat = MSG_ACCEPTED;
+    r.rm_reply.rp_stat = stat;
+    return r;
+}
+
+static int reply_accepted(struct conn *c, uint32_t xid, enum accept_stat stat, uint32_t vers)
+{
+    struct rpc_msg r = reply_to(xid, MSG_ACCEPTED);
     r.acpted_rply.ar_verf = _null_auth;
     r.acpted_rply.ar_stat = stat;
     if (stat == PROG_MISMATCH)
@@ -304,11 +311,7 @@ static int reply_accepted(struct conn *c, uint32_t xid, enum accept_stat stat, u
 
 static int reply_rpc_mismatch(struct conn *c, uint32_t xid)
 {
-    struct rpc_msg r;
-    memset(&r, 0, sizeof r);
-    r.rm_xid = xid;
-    r.rm_direction = REPLY;
-    r.rm_reply.rp_stat = MSG_DENIED;
+    struct rpc_msg r = reply_to(xid, MSG_DENIED);
     r.rjcted_rply.rj_stat = RPC_MISMATCH;
     r.rjcted_rply.rj_vers.low = r.rjcted_rply.rj_vers.high = 2;
     return send_reply(c, &r, NULL, NULL);
@@ -316,11 +319,7 @@ static int reply_rpc_mismatch(struct conn *c, uint32_t xid)
 
 static int reply_auth_error(struct conn *c, uint32_t xid, enum auth_stat why)
 {
-    struct rpc_msg r;
-    memset(&r, 0, sizeof r);
-    r.rm_xid = xid;
-    r.rm_direction = REPLY;
-    r.rm_reply.rp_stat = MSG_DENIED;
+    struct rpc_msg r = reply_to(xid, MSG_DENIED);
     r.rjcted_rply.rj_stat = AUTH_ERROR;
     r.rjcted_rply.rj_why = why;
     return send_reply(c, &r, NULL, NULL);
@@ -391,11 +390,7 @@ static int call_procedure(struct conn *c, XDR *x, const struct rpc_msg *call)
         pthread_mutex_unlock(&srv.serial);
     int rc;
     if (ok) {
-        struct rpc_msg r;
-        memset(&r, 0, sizeof r);
-        r.rm_xid = call->rm_xid;
-        r.rm_direction = REPLY;
-        r.rm_reply.rp_stat = MSG_ACCEPTED;
+        struct rpc_msg r = reply_to(call->rm_xid, MSG_ACCEPTED);
         r.acpted_rply.ar_verf = _null_auth;
         r.acpted_rply.ar_stat = SUCCESS;
         r.acpted_rply.ar_results.where = (caddr_t)&resbuf;
