@@ -171,6 +171,9 @@ static inline int meta_get_u64(store_t *s, const char *key, uint64_t *val)
 
 /* A movie row (MOVIE_COLUMNS; alias_of may be left out) into m. */
 void store_col_movie(sqlite3_stmt *st, movie_info_t *m);
+/* The row of this very id, an alias or not (store_movie follows aliases):
+ * 1 and *out, 0, -1. */
+int store_movie_row(store_t *s, uint32_t movie, movie_info_t *out);
 /* 1 if created, 0 if the movie was there already, -1 on error. */
 int store_movie_create(store_t *s, uint32_t movie, const char *title, const char *genres);
 /* Write (user, movie) = halves (0 deletes) if the row is newer by

@@ -570,18 +570,6 @@ int store_repair_merge_rating(store_t *s, const snap_rating_t *r)
     return store_rating_write(s, r->user, r->movie, r->halves, r->stamp, &r->uid);
 }
 
-/* The row of this very id, an alias or not (store_movie follows aliases). */
-static int movie_row(store_t *s, uint32_t movie, movie_info_t *out)
-{
-    sqlite3_stmt *st = stmt(s, S_MOVIE_GET);
-    sqlite3_bind_int64(st, 1, movie);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        store_col_movie(st, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, "read movie");
-}
-
 static int set_text(store_t *s, const movie_info_t *mine, const movie_info_t *theirs)
 {
     sqlite3_stmt *st = rstmt(s, R_MOVIE_TEXT);
@@ -613,7 +601,7 @@ static int set_target(store_t *s, const movie_info_t *mine, uint32_t to)
 static int follow_alias(store_t *s, uint32_t movie, uint32_t to)
 {
     movie_info_t target;
-    int have = movie_row(s, to, &target);
+    int have = store_movie_row(s, to, &target);
     if (have <= 0 || target.alias_of)
         return have < 0 ? -1 : 0;
     return store_movie_merge(s, movie, to) < 0 ? -1 : 1;
@@ -642,7 +630,7 @@ static int create(store_t *s, const movie_info_t *m)
 int store_repair_merge_movie(store_t *s, const movie_info_t *m)
 {
     movie_info_t mine;
-    int have = movie_row(s, m->movie, &mine);
+    int have = store_movie_row(s, m->movie, &mine);
     if (have < 0)
         return -1;
     if (!have)

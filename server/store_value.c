@@ -299,6 +299,11 @@ int store_movie(store_t *s, uint32_t movie, movie_info_t *out)
 {
     if (movie_resolve(s, movie, &movie) < 0)
         return -1;
+    return store_movie_row(s, movie, out);
+}
+
+int store_movie_row(store_t *s, uint32_t movie, movie_info_t *out)
+{
     sqlite3_stmt *st = stmt(s, S_MOVIE_GET);
     sqlite3_bind_int64(st, 1, movie);
     int rc = sqlite3_step(st);
