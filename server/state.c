@@ -162,11 +162,11 @@ static int save_recovery(state_t *s)
  * must forget what they believe we hold (a new epoch: check_epoch at every
  * peer), so that they send again what we lack, our own records among
  * them.  A new database has a new epoch already. */
-static int recovery_begun(state_t *s)
+static int recovery_begun(state_t *s, enum log_level lvl)
 {
     s->recovery_dirty = true;
-    log_warn("recovering: %s; no updates until every peer has been heard from",
-             s->recovery.why);
+    log_msg(lvl, "recovering: %s; no updates until every peer has been heard from",
+            s->recovery.why);
     return store_is_new(s->store) ? 0 : store_new_epoch(s->store);
 }
 
@@ -185,8 +185,7 @@ int state_note_heard(state_t *s, uint32_t from, const vts_t *their, bool complet
     const recovery_t *r = &s->recovery;
     switch (recovery_heard(&s->recovery, from, their, &s->rep.replica_ts, complete, whole)) {
     case RECOVERY_BEGUN:
-        log_error("%s", r->why);
-        return recovery_begun(s);
+        return recovery_begun(s, LOG_LVL_ERROR); /* a loss nothing local showed */
     case RECOVERY_DONE:
         recovered(s);
         return 0;
@@ -247,10 +246,10 @@ static int start_recovery(state_t *s)
         return 0;
     recovery_begin(&s->recovery, why);
     if (store_is_new(s->store))
-        return recovery_begun(s);
+        return recovery_begun(s, LOG_LVL_WARN);
     if (store_begin(s->store) < 0)
         return -1;
-    return state_finish(s, recovery_begun(s));
+    return state_finish(s, recovery_begun(s, LOG_LVL_WARN));
 }
 
 state_t *state_open(const struct state_config *cfg, char *err, size_t errlen)
